@@ -1,0 +1,1 @@
+//! Criterion benchmarks for vrrp-core live in `benches/`.
