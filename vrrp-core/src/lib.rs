@@ -6,6 +6,9 @@
 //! - [`wire`]: a zero-copy packet codec — checksums in every form seen in the field, VRRPv2
 //!   simple-password authentication, one error per reason a packet is dropped. Needs no
 //!   allocator.
+//! - [`router`]: the election state machine (feature `alloc`, on by default).
+//! - [`Routers`]: many virtual routers behind one decode and one timer heap.
+//! - `sim` (feature `sim`): a deterministic virtual clock and LAN to test setups with.
 //!
 //! The crate owns no socket, no clock and no thread: bytes and the current time go in,
 //! bytes and decisions come out. `vrrp-io` is the Linux adapter.
@@ -16,7 +19,20 @@
 #[cfg(test)]
 extern crate std;
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+#[cfg(feature = "alloc")]
+pub mod router;
+#[cfg(feature = "alloc")]
+mod routers;
+#[cfg(feature = "sim")]
+pub mod sim;
+mod time;
 mod types;
 pub mod wire;
 
+#[cfg(feature = "alloc")]
+pub use routers::{InsertError, InterfaceId, RouterKey, Routers, UnattributedStatistics};
+pub use time::Instant;
 pub use types::{Centiseconds, Family, Priority, Version, Vrid};

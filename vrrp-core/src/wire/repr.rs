@@ -200,6 +200,14 @@ impl<'a> AddressList<'a> {
         }
     }
 
+    /// The addresses in wire form, if the list was parsed from a packet.
+    pub fn as_wire_bytes(&self) -> Option<&'a [u8]> {
+        match self.0 {
+            AddressStorage::Wire { bytes, .. } => Some(bytes),
+            _ => None,
+        }
+    }
+
     /// Iterates over the addresses in order.
     pub fn iter(&self) -> Addresses<'a> {
         Addresses {

@@ -1,0 +1,274 @@
+//! What a virtual router is told, and what is wrong with it when it cannot run.
+
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use core::time::Duration;
+
+use crate::types::{Centiseconds, Family, Priority, Version, Vrid};
+use crate::wire::{Auth, ChecksumMode};
+
+/// Identifies a tracked object (check script, interface, ...) of one router. The embedder
+/// picks the numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TrackId(pub u32);
+
+/// How a tracked object changes the priority, with keepalived's semantics.
+///
+/// - `weight > 0`: added to the priority while the object is up;
+/// - `weight < 0`: added (so subtracted) while the object is down;
+/// - `weight == 0`: the router goes to Fault while the object is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TrackConfig {
+    /// The embedder's name for the object.
+    pub id: TrackId,
+    /// keepalived's weight, -254..=254.
+    pub weight: i16,
+    /// State before the first [`crate::router::VirtualRouter::set_track`] call.
+    pub initially_up: bool,
+}
+
+/// Gratuitous ARP / unsolicited NA settings (keepalived's garp_master_*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AnnounceConfig {
+    /// Announcements per address in each burst (garp_master_repeat, default 5).
+    pub repeat: u8,
+    /// Delay before the second burst after becoming master (garp_master_delay, default
+    /// 5 s); `Duration::ZERO` for none.
+    pub second_burst_delay: Duration,
+    /// Re-announce periodically while master (garp_master_refresh); `None` for never.
+    pub refresh: Option<Duration>,
+}
+
+impl Default for AnnounceConfig {
+    fn default() -> Self {
+        AnnounceConfig {
+            repeat: 5,
+            second_burst_delay: Duration::from_secs(5),
+            refresh: None,
+        }
+    }
+}
+
+/// Everything one virtual router (interface, family, VRID) needs to run.
+///
+/// Build one with [`RouterConfig::new`] and adjust the public fields;
+/// [`crate::router::VirtualRouter::new`] validates it.
+///
+/// ```
+/// use vrrp_core::router::RouterConfig;
+/// use vrrp_core::{Priority, Version, Vrid};
+/// use core::net::{IpAddr, Ipv4Addr};
+///
+/// let mut config = RouterConfig::new(
+///     Vrid::new(51).unwrap(),
+///     IpAddr::V4(Ipv4Addr::new(192, 168, 100, 10)),
+///     vec![IpAddr::V4(Ipv4Addr::new(192, 168, 100, 12))],
+/// );
+/// config.priority = Priority(101);
+/// config.version = Version::V2;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterConfig {
+    /// The virtual router identifier.
+    pub vrid: Vrid,
+    /// VRRPv2 or VRRPv3 (default).
+    pub version: Version,
+    /// Configured priority, 1..=255; 255 means this router owns the virtual addresses.
+    pub priority: Priority,
+    /// Advertisement_Interval. VRRPv2: whole seconds; VRRPv3: 1..=4095 cs. Default 1 s.
+    pub advert_interval: Centiseconds,
+    /// Whether a higher-priority backup takes over from a lower-priority master
+    /// (default true). `false` is keepalived's `nopreempt`, and it holds whatever initial
+    /// state a configuration names.
+    pub preempt: bool,
+    /// After start-up (or leaving Fault), tolerate a lower-priority master this long
+    /// before preempting it (keepalived's `preempt_delay`).
+    pub preempt_delay: Duration,
+    /// RFC 9568 Accept_Mode: whether the master accepts packets addressed to the virtual
+    /// addresses it does not own. The adapter reads it; the election does not use it.
+    pub accept_mode: bool,
+    /// Our primary address on the interface: the source of our adverts and the tie-breaker
+    /// between equal priorities. For IPv6 this is a link-local address.
+    pub primary_address: IpAddr,
+    /// The virtual addresses, all of the family of `primary_address`.
+    pub virtual_addresses: Vec<IpAddr>,
+    /// VRRPv2 authentication (none or a simple password). Must be `Auth::None` for VRRPv3.
+    pub auth: Auth,
+    /// The VRRPv3-over-IPv4 checksum form we send.
+    pub checksum_mode: ChecksumMode,
+    /// Send adverts to these addresses instead of the multicast group (keepalived's
+    /// `unicast_peer`).
+    pub unicast_peers: Vec<IpAddr>,
+    /// Gratuitous ARP / unsolicited NA settings.
+    pub announce: AnnounceConfig,
+    /// Tracked objects and their weights.
+    pub tracks: Vec<TrackConfig>,
+}
+
+impl RouterConfig {
+    /// A configuration with the protocol defaults: VRRPv3, priority 100, 1 s adverts,
+    /// preempt on, no auth, keepalived-compatible checksums, multicast.
+    pub fn new(vrid: Vrid, primary_address: IpAddr, virtual_addresses: Vec<IpAddr>) -> Self {
+        RouterConfig {
+            vrid,
+            version: Version::V3,
+            priority: Priority::DEFAULT,
+            advert_interval: Centiseconds(100),
+            preempt: true,
+            preempt_delay: Duration::ZERO,
+            accept_mode: false,
+            primary_address,
+            virtual_addresses,
+            auth: Auth::None,
+            checksum_mode: ChecksumMode::default(),
+            unicast_peers: Vec::new(),
+            announce: AnnounceConfig::default(),
+            tracks: Vec::new(),
+        }
+    }
+
+    /// The address family, from the primary address.
+    pub fn family(&self) -> Family {
+        match self.primary_address {
+            IpAddr::V4(_) => Family::Ipv4,
+            IpAddr::V6(_) => Family::Ipv6,
+        }
+    }
+
+    /// Checks everything [`crate::router::VirtualRouter::new`] relies on.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let family = self.family();
+        if self.priority.is_shutdown() {
+            return Err(ConfigError::PriorityZero);
+        }
+        if self.virtual_addresses.is_empty() {
+            return Err(ConfigError::NoVirtualAddresses);
+        }
+        if self.virtual_addresses.len() > 255 {
+            return Err(ConfigError::TooManyVirtualAddresses(
+                self.virtual_addresses.len(),
+            ));
+        }
+        if let Some(&addr) = self
+            .virtual_addresses
+            .iter()
+            .chain(&self.unicast_peers)
+            .find(|a| family_of(a) != family)
+        {
+            return Err(ConfigError::FamilyMismatch {
+                address: addr,
+                family,
+            });
+        }
+        if self.version == Version::V2 && family == Family::Ipv6 {
+            return Err(ConfigError::V2OverIpv6);
+        }
+        let cs = self.advert_interval.get();
+        let interval_ok = match self.version {
+            Version::V2 => cs % 100 == 0 && (100..=25_500).contains(&cs),
+            Version::V3 => (1..=Centiseconds::V3_MAX.get()).contains(&cs),
+        };
+        if !interval_ok {
+            return Err(ConfigError::IntervalOutOfRange {
+                version: self.version,
+                interval: self.advert_interval,
+            });
+        }
+        if self.version == Version::V3 && self.auth != Auth::None {
+            return Err(ConfigError::AuthWithV3);
+        }
+        if is_unspecified(&self.primary_address) {
+            return Err(ConfigError::UnspecifiedPrimaryAddress);
+        }
+        if let IpAddr::V6(a) = self.primary_address {
+            // RFC 9568 section 5.1.2.1: IPv6 adverts come from the link-local address.
+            if !is_link_local(a) {
+                return Err(ConfigError::PrimaryNotLinkLocal(a));
+            }
+        }
+        for (i, t) in self.tracks.iter().enumerate() {
+            if !(-254..=254).contains(&t.weight) {
+                return Err(ConfigError::TrackWeightOutOfRange {
+                    id: t.id,
+                    weight: t.weight,
+                });
+            }
+            if self.tracks[..i].iter().any(|o| o.id == t.id) {
+                return Err(ConfigError::DuplicateTrack(t.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn family_of(addr: &IpAddr) -> Family {
+    match addr {
+        IpAddr::V4(_) => Family::Ipv4,
+        IpAddr::V6(_) => Family::Ipv6,
+    }
+}
+
+fn is_unspecified(addr: &IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(a) => *a == Ipv4Addr::UNSPECIFIED,
+        IpAddr::V6(a) => *a == Ipv6Addr::UNSPECIFIED,
+    }
+}
+
+fn is_link_local(a: Ipv6Addr) -> bool {
+    a.segments()[0] & 0xffc0 == 0xfe80
+}
+
+/// Why a [`RouterConfig`] cannot run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Priority 0 is reserved for the "master is leaving" advert.
+    #[error("priority 0 is reserved for shutdown adverts; use 1..=255")]
+    PriorityZero,
+    /// A router needs at least one virtual address.
+    #[error("no virtual addresses: a virtual router needs at least one")]
+    NoVirtualAddresses,
+    /// More than 255 addresses do not fit the count field.
+    #[error("{0} virtual addresses; an advert carries at most 255")]
+    TooManyVirtualAddresses(usize),
+    /// A virtual address or unicast peer of the other family.
+    #[error("{address} is not an {family} address like the router's primary address")]
+    FamilyMismatch {
+        /// The offending address.
+        address: IpAddr,
+        /// The router's family.
+        family: Family,
+    },
+    /// VRRPv2 is IPv4-only.
+    #[error("VRRPv2 runs over IPv4 only; use VRRPv3 for IPv6")]
+    V2OverIpv6,
+    /// The interval cannot be sent in this version's field.
+    #[error("advert interval {interval} is not valid for {version}: VRRPv2 needs whole seconds 1..=255, VRRPv3 10 ms..=40.95 s")]
+    IntervalOutOfRange {
+        /// The configured version.
+        version: Version,
+        /// The configured interval.
+        interval: Centiseconds,
+    },
+    /// VRRPv3 removed authentication.
+    #[error("VRRPv3 has no authentication; remove it or use VRRPv2")]
+    AuthWithV3,
+    /// The primary address is 0.0.0.0 or ::.
+    #[error("the primary address is unspecified; use the interface's own address")]
+    UnspecifiedPrimaryAddress,
+    /// IPv6 adverts must come from a link-local address.
+    #[error("IPv6 primary address {0} is not link-local (fe80::/10), as RFC 9568 requires")]
+    PrimaryNotLinkLocal(Ipv6Addr),
+    /// Two tracks with one id.
+    #[error("track {0:?} is listed twice")]
+    DuplicateTrack(TrackId),
+    /// keepalived weights are -254..=254.
+    #[error("track {id:?} has weight {weight}; weights are -254..=254")]
+    TrackWeightOutOfRange {
+        /// The track.
+        id: TrackId,
+        /// Its weight.
+        weight: i16,
+    },
+}

@@ -1,0 +1,749 @@
+//! The election state machine of RFC 9568 section 6 (VRRPv3) and RFC 3768 section 6
+//! (VRRPv2), sans-IO.
+//!
+//! A [`VirtualRouter`] is driven by three inputs — received packets, timeouts and
+//! tracking changes — each with the current time, and answers with [`Output`]s that the
+//! caller polls: bytes to send, addresses to add or remove, announcements to make, events
+//! to log.
+//!
+//! ```
+//! use vrrp_core::router::{Output, RouterConfig, State, VirtualRouter};
+//! use vrrp_core::{Instant, Priority, Vrid};
+//! use core::net::{IpAddr, Ipv4Addr};
+//!
+//! let config = RouterConfig::new(
+//!     Vrid::new(51).unwrap(),
+//!     IpAddr::V4(Ipv4Addr::new(192, 168, 100, 10)),
+//!     vec![IpAddr::V4(Ipv4Addr::new(192, 168, 100, 12))],
+//! );
+//! let start = Instant::ZERO;
+//! let mut vr = VirtualRouter::new(config, start).unwrap();
+//! assert_eq!(vr.state(), State::Backup);
+//!
+//! // Nobody else is on the link: at Master_Down_Interval we take over.
+//! let deadline = vr.poll_timeout().unwrap();
+//! vr.handle_timeout(deadline);
+//! assert_eq!(vr.state(), State::Master);
+//! let mut sent = 0;
+//! while let Some(out) = vr.poll_output() {
+//!     match out {
+//!         Output::Transmit(t) => { sent += 1; assert_eq!(t.payload.len(), 12); }
+//!         Output::AddVips(vips) => assert_eq!(vips.len(), 1),
+//!         _ => {}
+//!     }
+//! }
+//! assert_eq!(sent, 1);
+//! ```
+
+mod config;
+mod event;
+mod stats;
+mod timers;
+
+pub use config::{AnnounceConfig, ConfigError, RouterConfig, TrackConfig, TrackId};
+pub use event::{DropReason, Event, Reason, State};
+pub use stats::{DropCounters, Statistics};
+pub use timers::{master_down_interval_micros, skew_time_micros};
+
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::net::IpAddr;
+
+use crate::time::Instant;
+use crate::types::{Centiseconds, Family, Priority, Version};
+use crate::wire::{self, AddressList, AdvertRepr, Auth, ChecksumForm, DecodeError, Packet, RxMeta};
+
+/// An advert ready to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit<'a> {
+    /// Source address to send from (our primary address).
+    pub src: IpAddr,
+    /// Destination: the VRRP multicast group or a unicast peer.
+    pub dst: IpAddr,
+    /// The VRRP message (IP payload), checksum included. Send with TTL / hop limit 255.
+    pub payload: &'a [u8],
+}
+
+/// Announce the virtual addresses on the link: gratuitous ARP for IPv4, unsolicited
+/// neighbour advertisements for IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Announce<'a> {
+    /// Addresses to announce.
+    pub addresses: &'a [IpAddr],
+    /// How many announcements to send per address, back to back.
+    pub count: u8,
+}
+
+/// What the caller must do, polled with [`VirtualRouter::poll_output`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output<'a> {
+    /// Send this advert.
+    Transmit(Transmit<'a>),
+    /// Add these virtual addresses to the interface (becoming master).
+    AddVips(&'a [IpAddr]),
+    /// Remove these virtual addresses (leaving master).
+    RemoveVips(&'a [IpAddr]),
+    /// Announce the addresses (after adding them).
+    Announce(Announce<'a>),
+    /// Something happened.
+    Event(Event),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Advert { priority: Priority, dst: IpAddr },
+    AddVips,
+    RemoveVips,
+    Announce { count: u8 },
+    Event(Event),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TrackState {
+    config: TrackConfig,
+    up: bool,
+}
+
+impl TrackState {
+    /// This track's share of the effective priority (keepalived semantics).
+    fn contribution(&self) -> i32 {
+        let w = self.config.weight as i32;
+        match (self.up, w > 0) {
+            (true, true) => w,
+            (false, false) => w,
+            _ => 0,
+        }
+    }
+
+    fn faults(&self) -> bool {
+        self.config.weight == 0 && !self.up
+    }
+}
+
+/// One tracked object's share of the effective priority, for status output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackShare {
+    /// The object.
+    pub id: TrackId,
+    /// Its configured weight.
+    pub weight: i16,
+    /// Whether it is up.
+    pub up: bool,
+    /// What it adds to (or takes from) the base priority now.
+    pub contribution: i32,
+}
+
+/// One virtual router: an (interface, address family, VRID) instance of the protocol.
+#[derive(Debug, Clone)]
+pub struct VirtualRouter {
+    config: RouterConfig,
+    state: State,
+    effective_priority: Priority,
+    tracks: Vec<TrackState>,
+    /// Master_Adver_Interval: learned from the master in VRRPv3, configured in VRRPv2.
+    master_adver_interval: Centiseconds,
+    /// Backup: when the master is declared down.
+    master_down_at: Option<Instant>,
+    /// Master: when the next advert is due.
+    advert_at: Option<Instant>,
+    /// Master: when the next announcement burst is due.
+    announce_at: Option<Instant>,
+    /// Whether the pending announcement is the second burst (else a refresh).
+    second_burst_pending: bool,
+    /// Until then, a lower-priority master is tolerated (preempt_delay).
+    preempt_allowed_at: Instant,
+    /// The last master we accepted an advert from.
+    current_master: Option<(IpAddr, Priority)>,
+    /// Set when the master announced its departure (priority 0).
+    departed_master: Option<IpAddr>,
+    /// A lower-priority master whose adverts we ignored (preempt on).
+    ignored_lower_master: Option<(IpAddr, Priority)>,
+    last_peer_form: Option<(IpAddr, ChecksumForm)>,
+    last_transition: Option<(Instant, Reason)>,
+    stats: Statistics,
+    queue: VecDeque<Pending>,
+    /// Our advert, encoded once; priority and checksum are patched per send.
+    advert: Vec<u8>,
+    /// Our virtual addresses in wire form, to compare with received lists.
+    vip_wire: Vec<u8>,
+}
+
+impl VirtualRouter {
+    /// Validates `config` and starts the router at `now` (RFC 9568 section 6.4.1):
+    /// an address owner becomes Master at once, everyone else Backup.
+    pub fn new(config: RouterConfig, now: Instant) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let family = config.family();
+        let mut vip_wire = Vec::with_capacity(config.virtual_addresses.len() * family.addr_len());
+        for a in &config.virtual_addresses {
+            match a {
+                IpAddr::V4(a) => vip_wire.extend_from_slice(&a.octets()),
+                IpAddr::V6(a) => vip_wire.extend_from_slice(&a.octets()),
+            }
+        }
+        let addresses =
+            AddressList::from_wire(family, &vip_wire).ok_or(ConfigError::NoVirtualAddresses)?;
+        let repr = AdvertRepr {
+            version: config.version,
+            vrid: config.vrid,
+            priority: config.priority,
+            max_advert_interval: config.advert_interval,
+            addresses,
+            auth: config.auth,
+        };
+        let mut advert = vec![0u8; repr.buffer_len()];
+        let dst = multicast_group(family);
+        // validate() has ruled out every emit error; map one anyway rather than panic.
+        repr.emit(
+            &mut advert,
+            config.primary_address,
+            dst,
+            config.checksum_mode,
+        )
+        .map_err(|_| ConfigError::IntervalOutOfRange {
+            version: config.version,
+            interval: config.advert_interval,
+        })?;
+        let tracks = config
+            .tracks
+            .iter()
+            .map(|&t| TrackState {
+                config: t,
+                up: t.initially_up,
+            })
+            .collect();
+        let mut vr = VirtualRouter {
+            master_adver_interval: config.advert_interval,
+            effective_priority: config.priority,
+            config,
+            state: State::Initialize,
+            tracks,
+            master_down_at: None,
+            advert_at: None,
+            announce_at: None,
+            second_burst_pending: false,
+            preempt_allowed_at: now,
+            current_master: None,
+            departed_master: None,
+            ignored_lower_master: None,
+            last_peer_form: None,
+            last_transition: None,
+            stats: Statistics::default(),
+            queue: VecDeque::with_capacity(8),
+            advert,
+            vip_wire,
+        };
+        vr.effective_priority = vr.compute_priority();
+        vr.start(now);
+        Ok(vr)
+    }
+
+    /// Starts a router that was shut down (RFC 9568 section 6.4.1, Startup event).
+    /// Does nothing unless the state is Initialize.
+    pub fn start(&mut self, now: Instant) {
+        if self.state != State::Initialize {
+            return;
+        }
+        self.preempt_allowed_at = now + self.config.preempt_delay;
+        if let Some(id) = self.faulty_track() {
+            self.transition(now, State::Fault, Reason::TrackDown(id));
+        } else if self.config.priority.is_owner() {
+            self.become_master(now, Reason::AddressOwner);
+        } else {
+            self.enter_backup(now, Reason::Startup);
+        }
+    }
+
+    // ----- inputs -----
+
+    /// Handles a received VRRP message (the IP payload) with what the IP layer saw.
+    /// Runs every check of RFC 9568 / RFC 3768 section 7.1; drops are counted.
+    pub fn handle_packet(&mut self, now: Instant, meta: &RxMeta, bytes: &[u8]) {
+        match wire::decode(bytes, meta) {
+            Ok((repr, form)) => self.handle_advert(now, meta, &repr, form),
+            Err(e) => self.drop_packet(meta.src, DropReason::Decode(e)),
+        }
+    }
+
+    /// Handles an advert that the caller has already decoded with [`wire::decode`]
+    /// (which did the receiver-independent checks). Used by [`crate::Routers`] to decode
+    /// once and dispatch.
+    pub fn handle_advert(
+        &mut self,
+        now: Instant,
+        meta: &RxMeta,
+        repr: &AdvertRepr<'_>,
+        form: ChecksumForm,
+    ) {
+        if repr.vrid != self.config.vrid {
+            return self.drop_packet(meta.src, DropReason::VridMismatch(repr.vrid.get()));
+        }
+        if meta.src == self.config.primary_address {
+            // Our own advert looped back: not a peer.
+            return;
+        }
+        if repr.version != self.config.version {
+            let e = DecodeError::VersionMismatch {
+                received: repr.version,
+                expected: self.config.version,
+            };
+            return self.drop_packet(meta.src, DropReason::Decode(e));
+        }
+        if self.last_peer_form != Some((meta.src, form)) {
+            self.last_peer_form = Some((meta.src, form));
+            self.push_event(Event::PeerChecksumForm {
+                from: meta.src,
+                form,
+            });
+        }
+        // RFC 9568 section 7.1: the address owner discards adverts.
+        if self.config.priority.is_owner() {
+            if repr.priority.is_owner() {
+                self.push_event(Event::OwnerConflict { from: meta.src });
+            }
+            return self.drop_packet(meta.src, DropReason::AddressOwner);
+        }
+        if self.config.version == Version::V2 {
+            if let Err(e) = check_auth(&self.config.auth, &repr.auth) {
+                return self.drop_packet(meta.src, DropReason::Decode(e));
+            }
+            // RFC 3768 section 7.1: VRRPv2 intervals are configured, and must agree.
+            if repr.max_advert_interval != self.config.advert_interval {
+                let reason = DropReason::IntervalMismatch {
+                    received: repr.max_advert_interval,
+                    configured: self.config.advert_interval,
+                };
+                return self.drop_packet(meta.src, reason);
+            }
+        }
+        if !self.same_addresses(&repr.addresses) {
+            // A misconfiguration worth reporting, not a reason to ignore a live master
+            // (dropping would make two masters).
+            self.stats.address_list_errors += 1;
+            self.push_event(Event::AddressListMismatch { from: meta.src });
+        }
+        self.stats.adverts_received += 1;
+        if repr.priority.is_shutdown() {
+            self.stats.priority_zero_received += 1;
+        }
+        match self.state {
+            State::Backup => self.backup_receive(now, meta.src, repr),
+            State::Master => self.master_receive(now, meta.src, repr),
+            State::Initialize | State::Fault => {}
+        }
+    }
+
+    /// Fires whatever timers are due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.state {
+            State::Backup => {
+                if self.master_down_at.is_some_and(|t| t <= now) {
+                    let reason = if let Some(master) = self.departed_master {
+                        Reason::MasterShutdown { master }
+                    } else if let Some((master, priority)) = self.ignored_lower_master {
+                        Reason::PreemptedLowerMaster { master, priority }
+                    } else {
+                        Reason::MasterDown {
+                            last_master: self.current_master.map(|m| m.0),
+                        }
+                    };
+                    self.become_master(now, reason);
+                }
+            }
+            State::Master => {
+                if let Some(due) = self.advert_at.filter(|&t| t <= now) {
+                    self.queue_advert(self.effective_priority);
+                    let next = due + self.config.advert_interval.to_duration();
+                    // Stay on the original cadence unless we were called very late.
+                    self.advert_at = Some(if next > now {
+                        next
+                    } else {
+                        now + self.config.advert_interval.to_duration()
+                    });
+                }
+                if self.announce_at.is_some_and(|t| t <= now) {
+                    self.queue.push_back(Pending::Announce {
+                        count: self.config.announce.repeat,
+                    });
+                    self.second_burst_pending = false;
+                    self.announce_at = self.config.announce.refresh.map(|r| now + r);
+                }
+            }
+            State::Initialize | State::Fault => {}
+        }
+    }
+
+    /// Reports that tracked object `id` is up or down; the effective priority, and
+    /// perhaps the state (Fault), follow keepalived's weight semantics.
+    /// Unknown ids are ignored.
+    pub fn set_track(&mut self, now: Instant, id: TrackId, up: bool) {
+        let Some(track) = self.tracks.iter_mut().find(|t| t.config.id == id) else {
+            return;
+        };
+        if track.up == up {
+            return;
+        }
+        track.up = up;
+        let before = self.effective_priority;
+        self.effective_priority = self.compute_priority();
+        if before != self.effective_priority {
+            self.push_event(Event::PriorityChanged {
+                from: before,
+                to: self.effective_priority,
+            });
+        }
+        match (self.faulty_track(), self.state) {
+            (Some(id), State::Master) => {
+                self.queue_advert(Priority::SHUTDOWN);
+                self.queue.push_back(Pending::RemoveVips);
+                self.transition(now, State::Fault, Reason::TrackDown(id));
+            }
+            (Some(id), State::Backup) => self.transition(now, State::Fault, Reason::TrackDown(id)),
+            (None, State::Fault) => {
+                self.preempt_allowed_at = now + self.config.preempt_delay;
+                if self.config.priority.is_owner() {
+                    self.become_master(now, Reason::TrackUp);
+                } else {
+                    self.enter_backup(now, Reason::TrackUp);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Leaves the protocol: a master sends a priority-0 advert and releases its
+    /// addresses (RFC 9568 section 6.4.3, Shutdown event). The router stays in
+    /// Initialize until [`VirtualRouter::start`].
+    pub fn shutdown(&mut self, now: Instant) {
+        match self.state {
+            State::Initialize => return,
+            State::Master => {
+                self.queue_advert(Priority::SHUTDOWN);
+                self.queue.push_back(Pending::RemoveVips);
+            }
+            State::Backup | State::Fault => {}
+        }
+        self.transition(now, State::Initialize, Reason::Shutdown);
+    }
+
+    // ----- outputs -----
+
+    /// The next thing to do, or `None` when there is nothing. Call until `None` after
+    /// every input.
+    pub fn poll_output(&mut self) -> Option<Output<'_>> {
+        let pending = self.queue.pop_front()?;
+        Some(match pending {
+            Pending::Advert { priority, dst } => {
+                self.stats.adverts_sent += 1;
+                if priority.is_shutdown() {
+                    self.stats.priority_zero_sent += 1;
+                }
+                let src = self.config.primary_address;
+                let form = ChecksumForm::for_sending(
+                    self.config.version == Version::V3,
+                    self.config.family() == Family::Ipv6,
+                    self.config.checksum_mode,
+                );
+                let mut packet = Packet::new_unchecked(&mut self.advert[..], self.config.family());
+                packet.set_priority(priority.get());
+                packet.fill_checksum(form, src, dst);
+                Output::Transmit(Transmit {
+                    src,
+                    dst,
+                    payload: &self.advert,
+                })
+            }
+            Pending::AddVips => Output::AddVips(&self.config.virtual_addresses),
+            Pending::RemoveVips => Output::RemoveVips(&self.config.virtual_addresses),
+            Pending::Announce { count } => Output::Announce(Announce {
+                addresses: &self.config.virtual_addresses,
+                count,
+            }),
+            Pending::Event(e) => Output::Event(e),
+        })
+    }
+
+    /// Whether [`VirtualRouter::poll_output`] has something.
+    pub fn has_output(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// When [`VirtualRouter::handle_timeout`] must next be called, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Backup => self.master_down_at,
+            State::Master => match (self.advert_at, self.announce_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            State::Initialize | State::Fault => None,
+        }
+    }
+
+    // ----- status -----
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &RouterConfig {
+        &self.config
+    }
+
+    /// The priority we advertise now: the configured one adjusted by tracking.
+    pub fn effective_priority(&self) -> Priority {
+        self.effective_priority
+    }
+
+    /// Each tracked object's share of the effective priority.
+    pub fn track_shares(&self) -> impl Iterator<Item = TrackShare> + '_ {
+        self.tracks.iter().map(|t| TrackShare {
+            id: t.config.id,
+            weight: t.config.weight,
+            up: t.up,
+            contribution: t.contribution(),
+        })
+    }
+
+    /// The master we last accepted an advert from (in Backup), with its priority.
+    pub fn current_master(&self) -> Option<(IpAddr, Priority)> {
+        match self.state {
+            State::Master => Some((self.config.primary_address, self.effective_priority)),
+            State::Backup => self.current_master,
+            State::Initialize | State::Fault => None,
+        }
+    }
+
+    /// Master_Adver_Interval now in force.
+    pub fn master_adver_interval(&self) -> Centiseconds {
+        self.master_adver_interval
+    }
+
+    /// When and why the state last changed.
+    pub fn last_transition(&self) -> Option<(Instant, Reason)> {
+        self.last_transition
+    }
+
+    /// The checksum form the last peer's adverts used.
+    pub fn peer_checksum_form(&self) -> Option<(IpAddr, ChecksumForm)> {
+        self.last_peer_form
+    }
+
+    /// RFC 9568 Accept_Mode, for the adapter.
+    pub fn accept_mode(&self) -> bool {
+        self.config.accept_mode
+    }
+
+    /// Counters.
+    pub fn statistics(&self) -> &Statistics {
+        &self.stats
+    }
+
+    /// Skew_Time for our current priority and Master_Adver_Interval, in microseconds.
+    pub fn skew_time_micros(&self) -> u64 {
+        skew_time_micros(
+            self.config.version,
+            self.effective_priority,
+            self.master_adver_interval,
+        )
+    }
+
+    /// Master_Down_Interval for our current priority, in microseconds.
+    pub fn master_down_interval_micros(&self) -> u64 {
+        master_down_interval_micros(
+            self.config.version,
+            self.effective_priority,
+            self.master_adver_interval,
+        )
+    }
+
+    // ----- the state machine -----
+
+    /// RFC 9568 section 6.4.2, Backup receives an advert.
+    fn backup_receive(&mut self, now: Instant, src: IpAddr, repr: &AdvertRepr<'_>) {
+        if repr.priority.is_shutdown() {
+            // The master is leaving: take over after Skew_Time only, so that the
+            // highest-priority backup (shortest skew) wins.
+            self.departed_master = Some(src);
+            self.master_down_at = Some(now.add_micros(self.skew_time_micros()));
+            return;
+        }
+        let preempting = self.config.preempt && now >= self.preempt_allowed_at;
+        if !preempting || repr.priority >= self.effective_priority {
+            if self.config.version == Version::V3 {
+                // VRRPv3 backups adopt the master's interval.
+                self.master_adver_interval = repr.max_advert_interval;
+            }
+            self.current_master = Some((src, repr.priority));
+            self.departed_master = None;
+            self.ignored_lower_master = None;
+            self.master_down_at = Some(now.add_micros(self.master_down_interval_micros()));
+        } else {
+            // Preempt: ignore the lower master; our down timer will fire.
+            self.ignored_lower_master = Some((src, repr.priority));
+        }
+    }
+
+    /// RFC 9568 section 6.4.3, Master receives an advert.
+    fn master_receive(&mut self, now: Instant, src: IpAddr, repr: &AdvertRepr<'_>) {
+        let ours = self.effective_priority;
+        if repr.priority.is_shutdown() {
+            // Another master is leaving: assert ourselves at once.
+            self.queue_advert(ours);
+            self.advert_at = Some(now + self.config.advert_interval.to_duration());
+        } else if repr.priority > ours
+            || (repr.priority == ours && src > self.config.primary_address)
+        {
+            if self.config.version == Version::V3 {
+                self.master_adver_interval = repr.max_advert_interval;
+            }
+            self.current_master = Some((src, repr.priority));
+            self.departed_master = None;
+            self.ignored_lower_master = None;
+            self.queue.push_back(Pending::RemoveVips);
+            let reason = if repr.priority > ours {
+                Reason::HigherPriority {
+                    master: src,
+                    priority: repr.priority,
+                }
+            } else {
+                Reason::HigherAddress { master: src }
+            };
+            self.transition(now, State::Backup, reason);
+            self.master_down_at = Some(now.add_micros(self.master_down_interval_micros()));
+        } else {
+            // A lower master exists (a split brain healing): tell it at once so it steps
+            // down, and re-announce so that hosts which followed it come back.
+            self.queue_advert(ours);
+            self.queue.push_back(Pending::Announce {
+                count: self.config.announce.repeat,
+            });
+            self.advert_at = Some(now + self.config.advert_interval.to_duration());
+        }
+    }
+
+    fn become_master(&mut self, now: Instant, reason: Reason) {
+        self.queue_advert(self.effective_priority);
+        self.queue.push_back(Pending::AddVips);
+        self.queue.push_back(Pending::Announce {
+            count: self.config.announce.repeat,
+        });
+        self.advert_at = Some(now + self.config.advert_interval.to_duration());
+        let announce = &self.config.announce;
+        if !announce.second_burst_delay.is_zero() {
+            self.second_burst_pending = true;
+            self.announce_at = Some(now + announce.second_burst_delay);
+        } else {
+            self.announce_at = announce.refresh.map(|r| now + r);
+        }
+        self.master_adver_interval = self.config.advert_interval;
+        self.stats.master_transitions += 1;
+        self.stats.last_master_reason = Some(reason);
+        self.transition(now, State::Master, reason);
+    }
+
+    fn enter_backup(&mut self, now: Instant, reason: Reason) {
+        self.master_adver_interval = self.config.advert_interval;
+        self.current_master = None;
+        self.departed_master = None;
+        self.ignored_lower_master = None;
+        self.transition(now, State::Backup, reason);
+        self.master_down_at = Some(now.add_micros(self.master_down_interval_micros()));
+    }
+
+    fn transition(&mut self, now: Instant, to: State, reason: Reason) {
+        let from = self.state;
+        self.state = to;
+        self.master_down_at = None;
+        if to != State::Master {
+            self.advert_at = None;
+            self.announce_at = None;
+            self.second_burst_pending = false;
+        }
+        self.last_transition = Some((now, reason));
+        self.push_event(Event::StateChanged { from, to, reason });
+    }
+
+    fn queue_advert(&mut self, priority: Priority) {
+        if self.config.unicast_peers.is_empty() {
+            let dst = multicast_group(self.config.family());
+            self.queue.push_back(Pending::Advert { priority, dst });
+        } else {
+            for &dst in &self.config.unicast_peers {
+                self.queue.push_back(Pending::Advert { priority, dst });
+            }
+        }
+    }
+
+    fn push_event(&mut self, event: Event) {
+        self.queue.push_back(Pending::Event(event));
+    }
+
+    fn drop_packet(&mut self, from: IpAddr, reason: DropReason) {
+        self.stats.drops.record(&reason);
+        self.push_event(Event::Dropped { from, reason });
+    }
+
+    /// Records a drop that happened before the packet could be handed to a router
+    /// (e.g. a bad checksum seen by [`crate::Routers`]).
+    pub fn record_drop(&mut self, from: IpAddr, error: DecodeError) {
+        self.drop_packet(from, DropReason::Decode(error));
+    }
+
+    fn faulty_track(&self) -> Option<TrackId> {
+        self.tracks.iter().find(|t| t.faults()).map(|t| t.config.id)
+    }
+
+    fn compute_priority(&self) -> Priority {
+        if self.config.priority.is_owner() {
+            // The owner's priority is never adjusted.
+            return Priority::OWNER;
+        }
+        let sum: i32 = self.tracks.iter().map(TrackState::contribution).sum();
+        let p = (self.config.priority.get() as i32 + sum).clamp(1, 254);
+        Priority(p as u8)
+    }
+
+    fn same_addresses(&self, received: &AddressList<'_>) -> bool {
+        if let Some(bytes) = received.as_wire_bytes() {
+            if bytes == self.vip_wire.as_slice() {
+                return true;
+            }
+        }
+        // Order may differ between implementations: compare as sets.
+        received.len() == self.config.virtual_addresses.len()
+            && received
+                .iter()
+                .all(|a| self.config.virtual_addresses.contains(&a))
+    }
+}
+
+/// RFC 3768 section 7.1: the auth type must be ours, and for type 1 the password too
+/// (compared in constant time).
+fn check_auth(configured: &Auth, received: &Auth) -> Result<(), DecodeError> {
+    match (configured, received) {
+        (Auth::None, Auth::None) => Ok(()),
+        (Auth::Simple(ours), Auth::Simple(theirs)) => {
+            if ours.matches(theirs.as_bytes()) {
+                Ok(())
+            } else {
+                Err(DecodeError::AuthFailure)
+            }
+        }
+        (c, r) => Err(DecodeError::AuthTypeMismatch {
+            received: r.type_number(),
+            expected: c.type_number(),
+        }),
+    }
+}
+
+/// The VRRP multicast group of a family.
+pub fn multicast_group(family: Family) -> IpAddr {
+    match family {
+        Family::Ipv4 => IpAddr::V4(wire::VRRP_MULTICAST_V4),
+        Family::Ipv6 => IpAddr::V6(wire::VRRP_MULTICAST_V6),
+    }
+}
