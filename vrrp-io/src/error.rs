@@ -1,0 +1,236 @@
+//! The crate's one error type: a variant per cause, each with a Display text that says
+//! what to do about it.
+
+use std::io;
+use std::net::IpAddr;
+
+use vrrp_core::Family;
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while vrrp-io talks to the kernel.
+///
+/// Permission problems, unknown interfaces and address conflicts have their own variants
+/// (with text a person can act on); anything else the kernel says arrives as
+/// [`Error::Io`] or [`Error::Netlink`] with the operation that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Opening a raw or packet socket (or binding it to a device) was refused.
+    #[error("{what}: permission denied; needs CAP_NET_RAW (run as root or grant CAP_NET_RAW)")]
+    NeedsCapNetRaw {
+        /// The operation that was refused.
+        what: &'static str,
+    },
+
+    /// Changing the interface's addresses was refused.
+    #[error("{what}: permission denied; needs CAP_NET_ADMIN (run as root or grant CAP_NET_ADMIN)")]
+    NeedsCapNetAdmin {
+        /// The operation that was refused.
+        what: &'static str,
+    },
+
+    /// No interface has this name (in the current network namespace).
+    #[error("interface {name} not found")]
+    InterfaceNotFound {
+        /// The name that was looked up.
+        name: String,
+    },
+
+    /// No interface has this index (it may have been deleted meanwhile).
+    #[error("interface with index {ifindex} not found (was it removed?)")]
+    InterfaceIndexNotFound {
+        /// The index that was looked up.
+        ifindex: u32,
+    },
+
+    /// The string cannot be a Linux interface name.
+    #[error("{name:?} is not a valid interface name: {reason}")]
+    InvalidInterfaceName {
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+
+    /// The address to add already sits on another interface of this host.
+    #[error(
+        "address {addr} is already in use on interface {ifname} (index {ifindex}); \
+         remove it there first"
+    )]
+    AddressInUse {
+        /// The address.
+        addr: IpAddr,
+        /// The interface that holds it.
+        ifindex: u32,
+        /// That interface's name (empty if it could not be read).
+        ifname: String,
+    },
+
+    /// The prefix length does not fit the address family.
+    #[error(
+        "prefix length {prefix_len} is invalid for {addr} (at most 32 for IPv4, 128 for IPv6)"
+    )]
+    InvalidPrefixLength {
+        /// The address.
+        addr: IpAddr,
+        /// The rejected prefix length.
+        prefix_len: u8,
+    },
+
+    /// The address label cannot be used.
+    #[error("address label {label:?} is invalid: {reason}")]
+    InvalidLabel {
+        /// The rejected label.
+        label: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+
+    /// Gratuitous ARP and neighbour advertisements need an Ethernet (6-byte) link-layer
+    /// address, and this interface has none.
+    #[error(
+        "interface with index {ifindex} has no Ethernet hardware address; gratuitous ARP and \
+         neighbour advertisements need an Ethernet-like link"
+    )]
+    NoHardwareAddress {
+        /// The interface.
+        ifindex: u32,
+    },
+
+    /// An address of the wrong family was given to a socket of one family.
+    #[error("{addr} is not an {family} address, but the socket is {family}")]
+    FamilyMismatch {
+        /// The socket's family.
+        family: Family,
+        /// The offending address.
+        addr: IpAddr,
+    },
+
+    /// An advertisement could not be encoded (see `vrrp_core::wire::EmitError`).
+    #[error("cannot encode VRRP advertisement: {0}")]
+    Emit(#[from] vrrp_core::wire::EmitError),
+
+    /// A system call failed for a reason not covered above.
+    #[error("{what}: {source}")]
+    Io {
+        /// The operation that failed.
+        what: &'static str,
+        /// What the kernel said.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The kernel refused a netlink request for a reason not covered above.
+    #[error("netlink {what}: {source}")]
+    Netlink {
+        /// The request that failed.
+        what: &'static str,
+        /// The errno the kernel answered with.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The kernel's netlink answer could not be understood.
+    #[error("netlink {what}: malformed answer from the kernel: {detail}")]
+    NetlinkProtocol {
+        /// The request being answered.
+        what: &'static str,
+        /// What was wrong with the answer.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// A failed system call on a raw or packet socket: EPERM / EACCES become
+    /// [`Error::NeedsCapNetRaw`], everything else [`Error::Io`].
+    pub(crate) fn socket(what: &'static str, source: io::Error) -> Self {
+        if is_permission(&source) {
+            Error::NeedsCapNetRaw { what }
+        } else {
+            Error::Io { what, source }
+        }
+    }
+
+    /// A failed netlink request that changes state: EPERM / EACCES become
+    /// [`Error::NeedsCapNetAdmin`], everything else [`Error::Netlink`].
+    pub(crate) fn netlink(what: &'static str, source: io::Error) -> Self {
+        if is_permission(&source) {
+            Error::NeedsCapNetAdmin { what }
+        } else {
+            Error::Netlink { what, source }
+        }
+    }
+
+    /// True if the error is a missing privilege (CAP_NET_RAW or CAP_NET_ADMIN).
+    pub fn is_permission_denied(&self) -> bool {
+        matches!(
+            self,
+            Error::NeedsCapNetRaw { .. } | Error::NeedsCapNetAdmin { .. }
+        )
+    }
+
+    /// The errno behind the error, if one is.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            Error::Io { source, .. } | Error::Netlink { source, .. } => source.raw_os_error(),
+            Error::NeedsCapNetRaw { .. } | Error::NeedsCapNetAdmin { .. } => Some(libc::EPERM),
+            _ => None,
+        }
+    }
+}
+
+fn is_permission(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_errors_say_which_capability_and_what_to_do() {
+        let e = Error::socket(
+            "open IPv4 VRRP socket",
+            io::Error::from_raw_os_error(libc::EPERM),
+        );
+        assert_eq!(
+            e.to_string(),
+            "open IPv4 VRRP socket: permission denied; needs CAP_NET_RAW \
+             (run as root or grant CAP_NET_RAW)"
+        );
+        assert!(e.is_permission_denied());
+        let e = Error::netlink("add address", io::Error::from_raw_os_error(libc::EACCES));
+        assert!(e.to_string().contains("needs CAP_NET_ADMIN (run as root"));
+    }
+
+    #[test]
+    fn unknown_interface_names_it() {
+        let e = Error::InterfaceNotFound {
+            name: "eth9".into(),
+        };
+        assert_eq!(e.to_string(), "interface eth9 not found");
+    }
+
+    #[test]
+    fn address_in_use_names_the_other_interface() {
+        let e = Error::AddressInUse {
+            addr: IpAddr::from([192, 168, 100, 12]),
+            ifindex: 3,
+            ifname: "eth1".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "address 192.168.100.12 is already in use on interface eth1 (index 3); \
+             remove it there first"
+        );
+    }
+
+    #[test]
+    fn other_errors_keep_the_errno() {
+        let e = Error::socket("send", io::Error::from_raw_os_error(libc::ENETDOWN));
+        assert_eq!(e.raw_os_error(), Some(libc::ENETDOWN));
+        assert!(!e.is_permission_denied());
+    }
+}

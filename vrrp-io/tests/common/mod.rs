@@ -1,0 +1,216 @@
+//! Network-namespace test harness.
+//!
+//! Every test builds its own namespaces (`vio-<pid>-<n>`), joined by a veth pair, and
+//! runs the code under test inside them: [`Netns::run`] executes a closure on a fresh
+//! thread that has entered the namespace with `setns(2)` (each thread has its own network
+//! namespace). Sockets and netlink handles keep the namespace they were created in, so a
+//! closure can create them and hand them back to the test thread. Namespaces are deleted
+//! by `Drop`, also when the test panics. Nothing here touches the host's interfaces.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// True when running as root (namespaces, raw sockets and address changes need it).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Returns from the test with a note on stderr unless running as root.
+#[macro_export]
+macro_rules! require_root {
+    () => {
+        if !common::is_root() {
+            eprintln!("SKIPPED: needs root");
+            return;
+        }
+    };
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Runs a command and panics with its output if it fails.
+pub fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A network namespace created for one test, deleted on drop.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates `vio-<pid>-<n>` with its loopback up.
+    pub fn new() -> Netns {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("vio-{}-{}", std::process::id(), n);
+        run("ip", &["netns", "add", &name]);
+        let ns = Netns { name };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// `ip -n NAME ARGS...`
+    pub fn ip(&self, args: &[&str]) -> String {
+        let mut full = vec!["-n", self.name.as_str()];
+        full.extend_from_slice(args);
+        run("ip", &full)
+    }
+
+    /// `sysctl -qw KEY=VALUE` inside the namespace.
+    pub fn sysctl(&self, key_value: &str) {
+        run(
+            "ip",
+            &["netns", "exec", &self.name, "sysctl", "-qw", key_value],
+        );
+    }
+
+    /// Runs `f` on a thread that has entered this namespace, and returns its result.
+    /// A panic in `f` is re-raised here.
+    pub fn run<T, F>(&self, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let path = format!("/run/netns/{}", self.name);
+        let handle = std::thread::spawn(move || {
+            let file = File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+            // SAFETY: the descriptor is an open network-namespace file; setns only changes
+            // the calling thread's namespace.
+            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
+            f()
+        });
+        match handle.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// Two namespaces joined by a veth pair: `va` in `a` (192.0.2.1/24, fd00:db8::1/64)
+/// and `vb` in `b` (192.0.2.2/24, fd00:db8::2/64), both up, without IPv6 DAD so the
+/// link-local addresses are usable at once.
+pub struct Lab {
+    pub a: Netns,
+    pub b: Netns,
+}
+
+pub const A_V4: &str = "192.0.2.1";
+pub const B_V4: &str = "192.0.2.2";
+pub const A_V6: &str = "fd00:db8::1";
+pub const B_V6: &str = "fd00:db8::2";
+
+impl Lab {
+    pub fn new() -> Lab {
+        let a = Netns::new();
+        let b = Netns::new();
+        a.ip(&[
+            "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &b.name,
+        ]);
+        a.sysctl("net.ipv6.conf.va.accept_dad=0");
+        b.sysctl("net.ipv6.conf.vb.accept_dad=0");
+        a.ip(&["addr", "add", &format!("{A_V4}/24"), "dev", "va"]);
+        b.ip(&["addr", "add", &format!("{B_V4}/24"), "dev", "vb"]);
+        a.ip(&["addr", "add", &format!("{A_V6}/64"), "dev", "va", "nodad"]);
+        b.ip(&["addr", "add", &format!("{B_V6}/64"), "dev", "vb", "nodad"]);
+        a.ip(&["link", "set", "va", "up"]);
+        b.ip(&["link", "set", "vb", "up"]);
+        let lab = Lab { a, b };
+        lab.a.run(|| wait_for_link_local("va"));
+        lab.b.run(|| wait_for_link_local("vb"));
+        lab
+    }
+}
+
+/// Waits (at most 5 s) until `ifname` has a usable IPv6 link-local address; returns it.
+pub fn wait_for_link_local(ifname: &str) -> std::net::Ipv6Addr {
+    let mut nl = vrrp_io::Netlink::open().expect("netlink");
+    let ifindex = nl.ifindex(ifname).expect("interface");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let found = nl
+            .interface_addresses(ifindex)
+            .expect("addresses")
+            .into_iter()
+            .find_map(|a| match a.addr {
+                std::net::IpAddr::V6(v6) if v6.segments()[0] == 0xfe80 && a.is_usable() => Some(v6),
+                _ => None,
+            });
+        if let Some(ll) = found {
+            return ll;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{ifname}: no usable link-local within 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Polls `f` every 5 ms until it returns `Some`, for at most `timeout`.
+pub fn poll_until<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Drops every capability of the calling thread (capabilities are per thread), so that
+/// code run after it sees what an unprivileged user would. Use inside [`Netns::run`].
+pub fn drop_all_capabilities() {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    // _LINUX_CAPABILITY_VERSION_3: two 32-bit words of each set.
+    let header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
+    let data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: capset reads one header and two data structs of the v3 layout, both live
+    // for the call; pid 0 means the calling thread only.
+    let rc = unsafe { libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) };
+    assert_eq!(rc, 0, "capset: {}", std::io::Error::last_os_error());
+}
