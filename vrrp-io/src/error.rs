@@ -112,6 +112,26 @@ pub enum Error {
     #[error("cannot encode VRRP advertisement: {0}")]
     Emit(#[from] vrrp_core::wire::EmitError),
 
+    /// The router configuration is invalid.
+    #[error("invalid router configuration: {0}")]
+    Config(#[from] vrrp_core::router::ConfigError),
+
+    /// Two routers with one interface, family and VRID.
+    #[error("{0}")]
+    DuplicateRouter(#[from] vrrp_core::InsertError),
+
+    /// The interface has no address to send adverts from.
+    #[error(
+        "interface {ifname} has no {family} address to send adverts from; \
+         add one (IPv6: a link-local address) or set unicast_src_ip"
+    )]
+    NoPrimaryAddress {
+        /// The interface.
+        ifname: String,
+        /// The family that is missing.
+        family: vrrp_core::Family,
+    },
+
     /// A system call failed for a reason not covered above.
     #[error("{what}: {source}")]
     Io {

@@ -12,6 +12,7 @@
 //!   removed idempotently.
 //! - [`announce`]: [`Announcer`], gratuitous ARP and unsolicited NA frames built by hand.
 //! - [`packet`]: [`PacketSocket`], AF_PACKET frames in and out of one interface.
+//! - [`event_loop`]: [`EventLoop`], one thread driving every router of the process.
 //! - [`Error`]: one error type, with a text that says what to do (missing CAP_NET_RAW /
 //!   CAP_NET_ADMIN, unknown interface, address in use, ...).
 //!
@@ -22,6 +23,7 @@
 pub mod announce;
 mod cmsg;
 mod error;
+pub mod event_loop;
 mod mac;
 pub mod netlink;
 pub mod packet;
@@ -30,6 +32,7 @@ mod sys;
 
 pub use announce::Announcer;
 pub use error::{Error, Result};
+pub use event_loop::{EventLoop, Handle, RouterSpec, VipSpec};
 pub use mac::MacAddr;
 pub use netlink::Netlink;
 pub use packet::PacketSocket;

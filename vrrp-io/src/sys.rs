@@ -158,3 +158,70 @@ pub(crate) fn packet_sockaddr_info(addr: SockAddr) -> Option<(u32, u16, bool)> {
         sll.sll_pkttype == libc::PACKET_OUTGOING,
     ))
 }
+
+/// A readiness request for [`ppoll`]: the descriptor and whether it became readable.
+pub(crate) struct PollFd {
+    pub fd: std::os::fd::RawFd,
+    pub readable: bool,
+}
+
+/// Waits until one of `fds` is readable or `timeout` passes (`None`: forever), with
+/// nanosecond resolution (poll(2) and epoll_wait(2) round to milliseconds, which would
+/// add up to a millisecond to every takeover). EINTR counts as a timeout.
+pub(crate) fn ppoll(fds: &mut [PollFd], timeout: Option<std::time::Duration>) -> io::Result<()> {
+    let mut raw: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|p| libc::pollfd {
+            fd: p.fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let ts_ptr = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: `raw` is a valid array of `raw.len()` pollfd structs that outlives the call;
+    // `ts_ptr` is null or points to `ts`, alive for the call; a null sigmask leaves the
+    // signal mask unchanged.
+    let rc = unsafe {
+        libc::ppoll(
+            raw.as_mut_ptr(),
+            raw.len() as libc::nfds_t,
+            ts_ptr,
+            std::ptr::null(),
+        )
+    };
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        if err.kind() == io::ErrorKind::Interrupted {
+            return Ok(());
+        }
+        return Err(err);
+    }
+    for (p, r) in fds.iter_mut().zip(&raw) {
+        p.readable = r.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0;
+    }
+    Ok(())
+}
+
+/// A non-blocking, close-on-exec pipe: (read end, write end).
+pub(crate) fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
+    Ok(unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    })
+}
