@@ -371,7 +371,8 @@ impl Sim {
         &self.events
     }
 
-    /// Every advert sent so far (when [`Sim::record_adverts`] is on).
+    /// Every advert put on the wire so far (when [`Sim::record_adverts`] is on); adverts
+    /// of a host whose link is down are not on the wire and not listed.
     pub fn adverts(&self) -> &[SentAdvert] {
         &self.adverts
     }
@@ -424,7 +425,9 @@ impl Sim {
             while let Some((key, out)) = node.routers.poll_output() {
                 match out {
                     Output::Transmit(t) => {
-                        if self.record_adverts {
+                        // Only what reaches the wire: a host with its link down sends
+                        // into the void.
+                        if self.record_adverts && node.link_up && node.running {
                             self.adverts.push(SentAdvert {
                                 at: now,
                                 node: NodeId(from),

@@ -1,0 +1,122 @@
+//! `vrrp check`: validate a configuration like `keepalived -t`, printing each diagnostic
+//! like a compiler does.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::config::{self, Config, Parsed};
+
+/// Exit status when the configuration would run (warnings allowed).
+pub const EXIT_OK: i32 = 0;
+/// Exit status when the configuration has errors.
+pub const EXIT_ERRORS: i32 = 1;
+/// Exit status when the configuration file cannot be read.
+pub const EXIT_UNREADABLE: i32 = 2;
+
+/// Checks the file at `path`, writes the report to `out` and returns the exit status:
+/// [`EXIT_OK`], [`EXIT_ERRORS`] or [`EXIT_UNREADABLE`] (the reason then goes to `err`).
+pub fn run(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<i32> {
+    match config::load(path) {
+        Ok(parsed) => {
+            report(path, &parsed, out)?;
+            Ok(if parsed.has_errors() {
+                EXIT_ERRORS
+            } else {
+                EXIT_OK
+            })
+        }
+        Err(e) => {
+            writeln!(err, "vrrp: error: {e}")?;
+            writeln!(
+                err,
+                "  help: give the configuration file with -f FILE (default {})",
+                config::DEFAULT_PATH
+            )?;
+            Ok(EXIT_UNREADABLE)
+        }
+    }
+}
+
+/// Writes every diagnostic (`FILE:LINE:COL: error|warning: MESSAGE` and an indented
+/// `help: HINT` line), then a summary.
+pub fn report(path: &Path, parsed: &Parsed, out: &mut dyn Write) -> io::Result<()> {
+    for d in &parsed.diagnostics {
+        writeln!(out, "{d}")?;
+    }
+    let errors = parsed.errors().count();
+    let warnings = parsed.warnings().count();
+    let counts = format!(
+        "{errors} {}, {warnings} {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    );
+    if !parsed.diagnostics.is_empty() {
+        writeln!(out)?;
+    }
+    if errors > 0 {
+        writeln!(
+            out,
+            "{}: {counts}: vrrp would not start with this configuration",
+            path.display()
+        )?;
+    } else {
+        writeln!(out, "{}: configuration OK ({counts})", path.display())?;
+        summary(&parsed.config, out)?;
+    }
+    Ok(())
+}
+
+fn summary(config: &Config, out: &mut dyn Write) -> io::Result<()> {
+    if config.instances.is_empty() {
+        writeln!(out, "  no vrrp_instance: vrrp would have nothing to do")?;
+    }
+    for i in &config.instances {
+        let vips: Vec<String> = i
+            .virtual_ipaddress
+            .iter()
+            .map(|v| v.addr.to_string())
+            .collect();
+        let state = match i.state {
+            Some(s) => format!(", state {s}"),
+            None => String::new(),
+        };
+        writeln!(
+            out,
+            "  vrrp_instance {}: {} on {}, vrid {}, priority {}{state}, advert {}, {}{}, VIPs {}",
+            i.name,
+            i.version,
+            i.interface,
+            i.vrid,
+            i.priority,
+            interval(i.advert_int.get()),
+            i.family,
+            if i.nopreempt { ", nopreempt" } else { "" },
+            vips.join(" ")
+        )?;
+    }
+    for s in &config.scripts {
+        writeln!(
+            out,
+            "  vrrp_script {}: `{}` every {:?}, weight {}",
+            s.name, s.script, s.interval, s.weight
+        )?;
+    }
+    Ok(())
+}
+
+fn interval(cs: u16) -> String {
+    if cs % 100 == 0 {
+        format!("{}s", cs / 100)
+    } else {
+        let text = format!("{}.{:02}", cs / 100, cs % 100);
+        format!("{}s", text.trim_end_matches('0'))
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}

@@ -1,0 +1,279 @@
+//! `vrrp run`: the daemon. Reads keepalived.conf, runs every instance on one event-loop
+//! thread, runs check scripts on their own threads, notify scripts on a worker, answers
+//! `vrrp status` on a Unix socket, and handles SIGTERM / SIGINT (graceful shutdown) and
+//! SIGHUP (reload keeping unchanged routers' state).
+
+pub mod notify;
+pub mod scripts;
+pub mod spec;
+pub mod status;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use vrrp_core::router::Event;
+use vrrp_io::event_loop::Notice;
+use vrrp_io::netlink::Netlink;
+use vrrp_io::{EventLoop, Handle};
+
+use crate::config::{self, Config, Diagnostic};
+use notify::Notifier;
+use scripts::{Checker, RunAs};
+
+/// Options of `vrrp run`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The keepalived.conf to run.
+    pub config: PathBuf,
+    /// Where to answer `vrrp status`.
+    pub status_socket: PathBuf,
+}
+
+/// Why the daemon could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The configuration file cannot be read.
+    #[error(transparent)]
+    Load(#[from] config::LoadError),
+    /// The configuration has errors.
+    #[error("{} error(s) in the configuration:\n{}", .0.len(), render(.0))]
+    Config(Vec<Diagnostic>),
+    /// An instance cannot start (missing interface, address, privileges).
+    #[error(transparent)]
+    Plan(#[from] spec::PlanError),
+    /// The I/O layer failed.
+    #[error(transparent)]
+    Io(#[from] vrrp_io::Error),
+    /// The status socket could not be set up.
+    #[error("status socket {}: {source}", path.display())]
+    StatusSocket {
+        /// Its path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Signal handlers could not be installed.
+    #[error("installing signal handlers: {0}")]
+    Signals(std::io::Error),
+}
+
+fn render(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("  {d}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What a loaded configuration needs besides the router specs.
+struct Loaded {
+    config: Config,
+    plan: spec::Plan,
+    initial: HashMap<String, bool>,
+    notify: HashMap<String, (config::Notify, Option<RunAs>)>,
+}
+
+fn load(path: &Path) -> Result<Loaded, DaemonError> {
+    let parsed = config::load(path)?;
+    let (config, warnings) = parsed.into_result().map_err(DaemonError::Config)?;
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    let default_user = config
+        .global
+        .script_user
+        .as_ref()
+        .and_then(scripts::resolve_user);
+    // Run every tracked check once before starting, so routers start with the right
+    // priority instead of flapping a few seconds later.
+    let initial: HashMap<String, bool> = std::thread::scope(|s| {
+        let jobs: Vec<_> = config
+            .scripts
+            .iter()
+            .map(|script| {
+                let run_as = script
+                    .user
+                    .as_ref()
+                    .and_then(scripts::resolve_user)
+                    .or(default_user);
+                s.spawn(move || {
+                    let outcome =
+                        scripts::run_once(&script.script.argv, scripts::timeout_of(script), run_as);
+                    (script.name.clone(), outcome == scripts::Outcome::Success)
+                })
+            })
+            .collect();
+        jobs.into_iter().filter_map(|j| j.join().ok()).collect()
+    });
+    let mut netlink = Netlink::open()?;
+    let plan = spec::plan(&config, &mut netlink, &|name| {
+        initial.get(name).copied().unwrap_or(false)
+    })?;
+    let notify = config
+        .instances
+        .iter()
+        .map(|i| (i.name.clone(), (i.notify.clone(), default_user)))
+        .collect();
+    Ok(Loaded {
+        config,
+        plan,
+        initial,
+        notify,
+    })
+}
+
+fn start_checkers(loaded: &Loaded, handle: &Handle) -> Vec<Checker> {
+    let default_user = loaded
+        .config
+        .global
+        .script_user
+        .as_ref()
+        .and_then(scripts::resolve_user);
+    loaded
+        .config
+        .scripts
+        .iter()
+        .filter_map(|script| {
+            let tracks: Vec<_> = loaded
+                .plan
+                .script_tracks
+                .iter()
+                .filter(|t| t.script == script.name)
+                .cloned()
+                .collect();
+            if tracks.is_empty() {
+                return None; // defined but tracked by no instance
+            }
+            let run_as = script
+                .user
+                .as_ref()
+                .and_then(scripts::resolve_user)
+                .or(default_user);
+            let up = loaded.initial.get(&script.name).copied().unwrap_or(false);
+            let handle = handle.clone();
+            Some(Checker::spawn(script.clone(), run_as, up, move |up| {
+                for t in &tracks {
+                    handle.set_track(&t.instance, t.id, up != t.reverse);
+                }
+            }))
+        })
+        .collect()
+}
+
+/// Runs the daemon until SIGTERM / SIGINT.
+pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
+    let loaded = load(&opts.config)?;
+    let notifier = Arc::new(Mutex::new(Notifier::new(loaded.notify.clone())));
+    let priorities: HashMap<String, u8> = loaded
+        .plan
+        .routers
+        .iter()
+        .map(|r| (r.name.clone(), r.config.priority.get()))
+        .collect();
+    let observer = make_observer(notifier.clone(), priorities);
+    let event_loop = EventLoop::new(loaded.plan.routers.clone(), observer)?;
+    let handle = event_loop.handle();
+    let checkers = Arc::new(Mutex::new(start_checkers(&loaded, &handle)));
+    status::serve(&opts.status_socket, handle.clone()).map_err(|source| {
+        DaemonError::StatusSocket {
+            path: opts.status_socket.clone(),
+            source,
+        }
+    })?;
+
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGHUP,
+    ])
+    .map_err(DaemonError::Signals)?;
+    {
+        let handle = handle.clone();
+        let path = opts.config.clone();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for sig in signals.forever() {
+                    if sig == signal_hook::consts::SIGHUP {
+                        reload(&path, &handle, &checkers, &notifier);
+                    } else {
+                        tracing::info!("signal {sig}: shutting down (priority 0, VIPs removed)");
+                        if let Ok(mut c) = checkers.lock() {
+                            c.clear();
+                        }
+                        handle.shutdown();
+                    }
+                }
+            })
+            .map_err(DaemonError::Signals)?;
+    }
+    tracing::info!(
+        "running {} virtual router(s) from {}",
+        loaded.plan.routers.len(),
+        opts.config.display()
+    );
+    let result = event_loop.run();
+    let _ = std::fs::remove_file(&opts.status_socket);
+    result?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn reload(
+    path: &Path,
+    handle: &Handle,
+    checkers: &Mutex<Vec<Checker>>,
+    notifier: &Mutex<Notifier>,
+) {
+    tracing::info!("SIGHUP: reloading {}", path.display());
+    let loaded = match load(path) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("reload failed, keeping the running configuration: {e}");
+            return;
+        }
+    };
+    if let Ok(mut c) = checkers.lock() {
+        c.clear();
+    }
+    if let Err(e) = handle.reload(loaded.plan.routers.clone()) {
+        tracing::error!("reload failed: {e}");
+    }
+    if let Ok(mut n) = notifier.lock() {
+        *n = Notifier::new(loaded.notify.clone());
+    }
+    if let Ok(mut c) = checkers.lock() {
+        *c = start_checkers(&loaded, handle);
+    }
+    tracing::info!("reloaded: {} virtual router(s)", loaded.plan.routers.len());
+}
+
+fn make_observer(
+    notifier: Arc<Mutex<Notifier>>,
+    mut priorities: HashMap<String, u8>,
+) -> vrrp_io::event_loop::Observer {
+    Box::new(move |name: &str, notice: Notice<'_>| match notice {
+        Notice::Event(event) => match event {
+            Event::StateChanged { from, to, reason } => {
+                tracing::info!("{name}: {from} -> {to}: {reason}");
+                let priority = priorities.get(name).copied().unwrap_or(0);
+                if let Ok(n) = notifier.lock() {
+                    n.state_changed(name, *to, priority);
+                }
+            }
+            Event::PriorityChanged { from, to } => {
+                tracing::info!("{name}: effective priority {from} -> {to}");
+                priorities.insert(name.to_owned(), to.get());
+            }
+            Event::Dropped { .. } => tracing::debug!("{name}: {event}"),
+            Event::OwnerConflict { .. } | Event::AddressListMismatch { .. } => {
+                tracing::warn!("{name}: {event}")
+            }
+            _ => tracing::info!("{name}: {event}"),
+        },
+        Notice::IoError(e) => tracing::warn!("{name}: {e}"),
+    })
+}

@@ -1,0 +1,130 @@
+//! `vrrp check`: output format and exit status, through the built binary.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn vrrp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vrrp"))
+        .args(args)
+        .output()
+        .expect("run vrrp")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn a_good_file_exits_0_with_a_summary() {
+    let file = fixture("nginx-master.conf");
+    let out = vrrp(&["check", "-f", file.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("configuration OK (0 errors, 0 warnings)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("vrrp_instance VI_1: VRRPv2 on eth0, vrid 51, priority 101"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn warnings_only_still_exit_0() {
+    let file = fixture("keepalived-big.conf");
+    let out = vrrp(&["check", "--use-file", file.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let first = stdout.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "{}:6:4: warning: `notification_email` skipped: not VRRP",
+            file.display()
+        )
+    );
+    assert!(stdout.lines().nth(1).unwrap().starts_with("  help: "));
+    assert!(stdout.contains("(0 errors, 12 warnings)"), "{stdout}");
+}
+
+#[test]
+fn errors_exit_1_with_location_message_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keepalived.conf");
+    std::fs::write(
+        &file,
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 0\n    prority 100\n    virtual_ipaddress {\n        10.0.0.1\n    }\n}\n",
+    )
+    .unwrap();
+    let out = vrrp(&["check", "-f", file.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let f = file.display();
+    let expected = [
+        format!("{f}:1:1: error: vrrp_instance `VI_1` has no `virtual_router_id`"),
+        "  help: add e.g. `virtual_router_id 51`, the same on both routers of the pair".to_owned(),
+        format!("{f}:3:23: error: virtual_router_id must be 1..=255, got 0"),
+    ];
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(&lines[..3], &expected, "{stdout}");
+    assert!(stdout.contains(&format!("{f}:4:5: error: unknown directive `prority` in vrrp_instance\n  help: did you mean `priority`?")));
+    assert!(
+        stdout.contains("3 errors, 0 warnings: vrrp would not start"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unreadable_file_exits_2() {
+    let out = vrrp(&["check", "-f", "/nonexistent/keepalived.conf"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "vrrp: error: cannot read /nonexistent/keepalived.conf: No such file or directory"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn default_path_is_keepalived_s() {
+    let out = vrrp(&["check", "--help"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout.contains("[default: /etc/keepalived/keepalived.conf]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("keepalived -t"), "{stdout}");
+}
+
+#[test]
+fn help_speaks_keepalived() {
+    let out = vrrp(&["--help"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout.contains("keepalived.conf"), "{stdout}");
+    assert!(stdout.contains("check"), "{stdout}");
+    assert!(stdout.contains("decode"), "{stdout}");
+    for sub in ["run", "status", "demo"] {
+        assert!(stdout.contains(&format!("\n  {sub} ")), "{sub} missing: {stdout}");
+    }
+}
+
+#[test]
+fn usage_errors_say_vrrp_error() {
+    let out = vrrp(&["check", "--bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("vrrp: error: "), "{stderr}");
+}
