@@ -36,3 +36,8 @@ pub mod wire;
 pub use routers::{InsertError, InterfaceId, RouterKey, Routers, UnattributedStatistics};
 pub use time::Instant;
 pub use types::{Centiseconds, Family, Priority, Version, Vrid};
+
+/// The README's embedding example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
