@@ -54,6 +54,9 @@ use crate::time::Instant;
 use crate::types::{Centiseconds, Family, Priority, Version};
 use crate::wire::{self, AddressList, AdvertRepr, Auth, ChecksumForm, DecodeError, Packet, RxMeta};
 
+/// How many peers' checksum forms a router remembers (more than ever talk at once).
+const PEER_FORM_SLOTS: usize = 4;
+
 /// An advert ready to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transmit<'a> {
@@ -160,6 +163,11 @@ pub struct VirtualRouter {
     /// A lower-priority master whose adverts we ignored (preempt on).
     ignored_lower_master: Option<(IpAddr, Priority)>,
     last_peer_form: Option<(IpAddr, ChecksumForm)>,
+    /// The form each recently heard peer used, so that several peers talking at once
+    /// (two masters, two clusters sharing a VRID) are each reported once, not per packet.
+    peer_forms: [Option<(IpAddr, ChecksumForm)>; PEER_FORM_SLOTS],
+    /// Where the next new peer goes in `peer_forms` (round robin).
+    next_peer_slot: usize,
     last_transition: Option<(Instant, Reason)>,
     stats: Statistics,
     queue: VecDeque<Pending>,
@@ -228,6 +236,8 @@ impl VirtualRouter {
             departed_master: None,
             ignored_lower_master: None,
             last_peer_form: None,
+            peer_forms: [None; PEER_FORM_SLOTS],
+            next_peer_slot: 0,
             last_transition: None,
             stats: Statistics::default(),
             queue: VecDeque::with_capacity(8),
@@ -290,13 +300,7 @@ impl VirtualRouter {
             };
             return self.drop_packet(meta.src, DropReason::Decode(e));
         }
-        if self.last_peer_form != Some((meta.src, form)) {
-            self.last_peer_form = Some((meta.src, form));
-            self.push_event(Event::PeerChecksumForm {
-                from: meta.src,
-                form,
-            });
-        }
+        self.note_peer_form(meta.src, form);
         // RFC 9568 section 7.1: the address owner discards adverts.
         if self.config.priority.is_owner() {
             if repr.priority.is_owner() {
@@ -676,6 +680,25 @@ impl VirtualRouter {
                 self.queue.push_back(Pending::Advert { priority, dst });
             }
         }
+    }
+
+    /// Reports a peer's checksum form when the peer is new or its form changed.
+    fn note_peer_form(&mut self, src: IpAddr, form: ChecksumForm) {
+        self.last_peer_form = Some((src, form));
+        match self
+            .peer_forms
+            .iter_mut()
+            .flatten()
+            .find(|(a, _)| *a == src)
+        {
+            Some((_, known)) if *known == form => return,
+            Some((_, known)) => *known = form,
+            None => {
+                self.peer_forms[self.next_peer_slot] = Some((src, form));
+                self.next_peer_slot = (self.next_peer_slot + 1) % PEER_FORM_SLOTS;
+            }
+        }
+        self.push_event(Event::PeerChecksumForm { from: src, form });
     }
 
     fn push_event(&mut self, event: Event) {
