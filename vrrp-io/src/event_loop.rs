@@ -83,8 +83,8 @@ pub struct RouterStatus {
     pub last_transition: Option<(Duration, Reason)>,
     /// The advert interval in force.
     pub master_adver_interval: Centiseconds,
-    /// The last peer's address and the checksum form its adverts use.
-    pub peer_checksum_form: Option<(IpAddr, ChecksumForm)>,
+    /// The peers heard recently and the checksum form each one's adverts use.
+    pub peer_checksum_forms: Vec<(IpAddr, ChecksumForm)>,
     /// Counters.
     pub statistics: Statistics,
     /// VIPs.
@@ -382,7 +382,7 @@ impl EventLoop {
                     master: vr.current_master(),
                     last_transition: vr.last_transition().map(|(at, r)| (now - at, r)),
                     master_adver_interval: vr.master_adver_interval(),
-                    peer_checksum_form: vr.peer_checksum_form(),
+                    peer_checksum_forms: vr.peer_checksum_forms().collect(),
                     statistics: *vr.statistics(),
                     virtual_addresses: vr.config().virtual_addresses.clone(),
                 })

@@ -59,7 +59,7 @@ pub fn to_json(r: &RouterStatus) -> Value {
             "seconds_ago": ago.as_secs_f64(), "reason": reason.to_string(),
         })),
         "advert_interval_cs": r.master_adver_interval.get(),
-        "peer": r.peer_checksum_form.map(|(a, f)| json!({"address": a.to_string(), "checksum_form": f.as_str()})),
+        "peers": r.peer_checksum_forms.iter().map(|(a, f)| json!({"address": a.to_string(), "checksum_form": f.as_str()})).collect::<Vec<_>>(),
         "virtual_addresses": r.virtual_addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
         "counters": {
             "adverts_received": s.adverts_received,
@@ -181,15 +181,17 @@ pub fn render_text(routers: &[Value], out: &mut dyn Write) -> std::io::Result<()
             let reason = t.get("reason").and_then(Value::as_str).unwrap_or("");
             writeln!(out, "  last change {ago:.1}s ago: {reason}")?;
         }
-        if let Some(p) = r.get("peer").filter(|p| !p.is_null()) {
-            writeln!(
-                out,
-                "  peer {} checksum form {}",
-                p.get("address").and_then(Value::as_str).unwrap_or("-"),
-                p.get("checksum_form")
-                    .and_then(Value::as_str)
-                    .unwrap_or("-")
-            )?;
+        if let Some(Value::Array(peers)) = r.get("peers") {
+            for p in peers {
+                writeln!(
+                    out,
+                    "  peer {} checksum form {}",
+                    p.get("address").and_then(Value::as_str).unwrap_or("-"),
+                    p.get("checksum_form")
+                        .and_then(Value::as_str)
+                        .unwrap_or("-")
+                )?;
+            }
         }
         if let Some(Value::Object(c)) = r.get("counters") {
             let nonzero: Vec<String> = c

@@ -531,6 +531,11 @@ impl VirtualRouter {
         self.last_transition
     }
 
+    /// The checksum form each recently heard peer uses (up to a few peers).
+    pub fn peer_checksum_forms(&self) -> impl Iterator<Item = (IpAddr, ChecksumForm)> + '_ {
+        self.peer_forms.iter().flatten().copied()
+    }
+
     /// The checksum form the last peer's adverts used.
     pub fn peer_checksum_form(&self) -> Option<(IpAddr, ChecksumForm)> {
         self.last_peer_form
