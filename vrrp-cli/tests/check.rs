@@ -117,7 +117,10 @@ fn help_speaks_keepalived() {
     assert!(stdout.contains("check"), "{stdout}");
     assert!(stdout.contains("decode"), "{stdout}");
     for sub in ["run", "status", "demo"] {
-        assert!(stdout.contains(&format!("\n  {sub} ")), "{sub} missing: {stdout}");
+        assert!(
+            stdout.contains(&format!("\n  {sub} ")),
+            "{sub} missing: {stdout}"
+        );
     }
 }
 
