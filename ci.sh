@@ -9,11 +9,12 @@
 #   ./ci.sh bench           build the criterion benchmarks (run them: see benches/)
 #   ./ci.sh fuzz [SECONDS]  seed corpus from the vectors, then each fuzz target for
 #                           SECONDS (default 25)
-#   ./ci.sh deps            only install missing tools (tshark, cargo-fuzz)
+#   ./ci.sh deps            only install missing tools (Debian test packages, cargo-fuzz)
 #
-# Missing tools are installed when running as root (CI is): tshark from Debian
-# (apt-get update once per run), cargo-fuzz from crates.io. As another user the tshark
-# tests print "SKIPPED: tshark not installed" and pass; the fuzz step fails.
+# Missing tools are installed when running as root (CI is): tshark, tcpdump, keepalived,
+# frr, iproute2 from Debian (apt-get update once per run), cargo-fuzz from crates.io. As
+# another user the tests that need root or a missing tool print SKIPPED and pass; the fuzz
+# step fails.
 #
 # Any failing step fails the script (non-zero exit).
 set -euo pipefail
@@ -39,19 +40,40 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
 }
 
-ensure_tshark() {
-    if command -v tshark >/dev/null 2>&1; then
-        return 0
-    fi
+# Debian packages the tests use, by the command each provides: tshark (the independent
+# decoder), tcpdump (client captures in the namespace tests), keepalived and frr (real
+# peers), iproute2 (namespaces, veth, bridges), ping.
+TEST_PACKAGES=(tshark:tshark tcpdump:tcpdump keepalived:keepalived /usr/lib/frr/vrrpd:frr ip:iproute2 ping:iputils-ping)
+
+ensure_test_packages() {
+    local missing=() entry cmd pkg
+    for entry in "${TEST_PACKAGES[@]}"; do
+        cmd="${entry%%:*}"
+        pkg="${entry#*:}"
+        if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "$cmd" ]; then
+            missing+=("$pkg")
+        fi
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
     if ! is_root; then
-        echo "ci: tshark not installed and not root: the tshark tests will be skipped"
+        echo "ci: missing ${missing[*]} and not root: the tests that need them print SKIPPED"
         return 0
     fi
-    step "install tshark"
+    step "install ${missing[*]}"
     # wireshark-common asks whether non-root users may capture; answer before it asks.
     echo "wireshark-common wireshark-common/install-setuid boolean false" |
         debconf-set-selections
-    apt_install tshark
+    # Installing keepalived and frr must not start their services on the CI machine:
+    # the tests run their own instances inside namespaces.
+    local policy=/usr/sbin/policy-rc.d created=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod +x "$policy"
+        created=1
+    fi
+    apt_install "${missing[@]}"
+    [ "$created" -eq 1 ] && rm -f "$policy"
+    return 0
 }
 
 # The toolchain cargo-fuzz builds with: nightly when rustup has it; otherwise the one
@@ -90,7 +112,7 @@ run_clippy() {
 }
 
 run_unit() {
-    ensure_tshark
+    ensure_test_packages
     step "unit tests"
     cargo test --workspace --all-features
 }
@@ -155,7 +177,7 @@ doc) run_doc ;;
 bench) run_bench ;;
 fuzz) run_fuzz "$@" ;;
 deps)
-    ensure_tshark
+    ensure_test_packages
     ensure_cargo_fuzz
     ;;
 -h | --help | help) usage ;;
