@@ -79,3 +79,58 @@ impl Notifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Command, NotifyScript};
+    use std::time::Instant;
+
+    fn script(argv: &[&str]) -> Option<NotifyScript> {
+        Some(NotifyScript {
+            command: Command {
+                line: argv.join(" "),
+                argv: argv.iter().map(|s| s.to_string()).collect(),
+            },
+            user: None,
+        })
+    }
+
+    #[test]
+    fn notify_gets_keepalived_arguments_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let record = dir.path().join("record.sh");
+        std::fs::write(
+            &record,
+            format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display()),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&record, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let r = record.to_str().unwrap();
+        let notify = Notify {
+            master: script(&[r, "became-master"]),
+            backup: None,
+            fault: script(&[r, "fault"]),
+            stop: None,
+            any: script(&[r]),
+        };
+        let n = Notifier::new(HashMap::from([("VI_1".to_owned(), (notify, None))]));
+        n.state_changed("VI_1", State::Master, 101);
+        n.state_changed("VI_1", State::Backup, 100);
+        n.state_changed("VI_1", State::Fault, 100);
+        n.state_changed("OTHER", State::Master, 1);
+        let expected = "became-master\nINSTANCE VI_1 MASTER 101\nINSTANCE VI_1 BACKUP 100\nfault\nINSTANCE VI_1 FAULT 100\n";
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut got = String::new();
+        while Instant::now() < deadline {
+            got = std::fs::read_to_string(&log).unwrap_or_default();
+            if got.len() >= expected.len() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(got, expected);
+    }
+}

@@ -156,3 +156,106 @@ fn instance_spec(
 fn clamp_weight(w: i32) -> i16 {
     w.clamp(-254, 254) as i16
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_str;
+    use vrrp_core::wire::{Auth, Password};
+    use vrrp_core::{Centiseconds, Priority, Version};
+
+    const CLASSIC: &str = r#"
+vrrp_script check_http {
+    script "/bin/true"
+    interval 2
+    weight 2
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface lo
+    virtual_router_id 51
+    priority 101
+    advert_int 1
+    nopreempt
+    authentication {
+        auth_type PASS
+        auth_pass mynginx
+    }
+    virtual_ipaddress {
+        192.168.100.12/24 label lo:vip
+    }
+    track_script {
+        check_http
+    }
+}
+"#;
+
+    #[test]
+    fn classic_pair_becomes_the_router_config_keepalived_means() {
+        let parsed = parse_str(CLASSIC, "keepalived.conf");
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let mut netlink = Netlink::open().unwrap();
+        let plan = plan(&parsed.config, &mut netlink, &|name| name == "check_http").unwrap();
+        let spec = &plan.routers[0];
+        let c = &spec.config;
+        assert_eq!(spec.name, "VI_1");
+        assert_eq!(c.vrid.get(), 51);
+        assert_eq!(c.version, Version::V2);
+        assert_eq!(c.priority, Priority(101));
+        assert_eq!(c.advert_interval, Centiseconds(100));
+        assert!(!c.preempt, "nopreempt holds even with state MASTER");
+        assert_eq!(c.auth, Auth::Simple(Password::new("mynginx").unwrap()));
+        // The advert source is the interface's own address (lo: 127.0.0.1).
+        assert_eq!(c.primary_address, "127.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            spec.vips,
+            vec![VipSpec {
+                addr: "192.168.100.12".parse().unwrap(),
+                prefix_len: 24,
+                label: Some("lo:vip".into())
+            }]
+        );
+        // Own interface faults the router (weight 0); the script adds 2 while it succeeds.
+        assert!(c.tracks.contains(&TrackConfig {
+            id: OWN_INTERFACE,
+            weight: 0,
+            initially_up: true
+        }));
+        let script = plan
+            .script_tracks
+            .iter()
+            .find(|t| t.script == "check_http")
+            .unwrap();
+        assert_eq!(script.instance, "VI_1");
+        assert!(c.tracks.contains(&TrackConfig {
+            id: script.id,
+            weight: 2,
+            initially_up: true
+        }));
+    }
+
+    #[test]
+    fn a_failing_first_check_starts_the_router_without_its_weight() {
+        let parsed = parse_str(CLASSIC, "keepalived.conf");
+        let mut netlink = Netlink::open().unwrap();
+        let plan = plan(&parsed.config, &mut netlink, &|_| false).unwrap();
+        let id = plan.script_tracks[0].id;
+        assert!(plan.routers[0].config.tracks.contains(&TrackConfig {
+            id,
+            weight: 2,
+            initially_up: false
+        }));
+    }
+
+    #[test]
+    fn a_missing_interface_names_the_instance_and_interface() {
+        let parsed = parse_str(
+            &CLASSIC.replace("interface lo", "interface nosuch0"),
+            "keepalived.conf",
+        );
+        let mut netlink = Netlink::open().unwrap();
+        let err = plan(&parsed.config, &mut netlink, &|_| true).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("VI_1") && text.contains("nosuch0"), "{text}");
+    }
+}
