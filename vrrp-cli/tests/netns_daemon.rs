@@ -433,3 +433,101 @@ fn unicast_peers_fail_over_and_preempt() {
         all.summary()
     );
 }
+
+/// Adds a second instance (VRID 52, VIP 192.168.100.52) to a rendered configuration.
+fn with_second_instance(conf: &str, priority: u8) -> String {
+    format!(
+        "{conf}vrrp_instance VI_2 {{\n    interface eth0\n    virtual_router_id 52\n    priority {priority}\n    advert_int 0.1\n    virtual_ipaddress {{\n        192.168.100.52\n    }}\n}}\n"
+    )
+}
+
+fn master_transitions(lab: &Lab, id: ProcId, name: &str) -> Option<u64> {
+    lab.vrrp_status(id)?
+        .into_iter()
+        .find(|r| r.name == name)?
+        .raw["counters"]["master_transitions"]
+        .as_u64()
+}
+
+#[test]
+fn sighup_reload_keeps_unchanged_routers_in_their_state() {
+    require_root!();
+    require_tools!("tcpdump", "ping");
+    let pair = Pair {
+        check: None,
+        ..Pair::v3("0.1")
+    };
+    let (lab, ids) = start_pair(&pair);
+    let vip = vip(&pair);
+    let conf0 = lab.proc_dir(ids[0]).join("keepalived.conf");
+    let original = std::fs::read_to_string(&conf0).unwrap();
+    assert_eq!(master_transitions(&lab, ids[0], NAME), Some(1));
+
+    // Add an instance and reload: VI_1 is untouched, VI_2 starts and (alone) takes over.
+    std::fs::write(&conf0, with_second_instance(&original, 150)).unwrap();
+    lab::send_signal(lab.pid(ids[0]), libc::SIGHUP);
+    assert!(
+        wait_until(Duration::from_secs(10), || lab
+            .has_address(0, "192.168.100.52")),
+        "the added instance did not start; status {:?}\n{}",
+        lab.vrrp_status(ids[0]),
+        lab.log(ids[0])
+    );
+    // Remove it again: its VIP goes, VI_1 still untouched.
+    std::fs::write(&conf0, &original).unwrap();
+    lab::send_signal(lab.pid(ids[0]), libc::SIGHUP);
+    assert!(
+        wait_until(Duration::from_secs(10), || !lab
+            .has_address(0, "192.168.100.52")),
+        "the removed instance kept its VIP"
+    );
+    let names: Vec<String> = lab
+        .vrrp_status(ids[0])
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, [NAME]);
+
+    // Through both reloads VI_1 stayed master: no new transition on either router, the
+    // VIP never left router 0.
+    assert_eq!(lab.vrrp_state(ids[0], NAME).as_deref(), Some("master"));
+    assert_eq!(master_transitions(&lab, ids[0], NAME), Some(1));
+    assert_eq!(master_transitions(&lab, ids[1], NAME), Some(0));
+    assert_eq!(lab.holders(vip), [0]);
+    assert!(
+        !lab.log(ids[0]).contains("VI_1: master ->"),
+        "{}",
+        lab.log(ids[0])
+    );
+}
+
+#[test]
+fn a_broken_config_on_sighup_keeps_the_running_one() {
+    require_root!();
+    require_tools!("tcpdump", "ping");
+    let pair = Pair {
+        check: None,
+        ..Pair::v3("0.1")
+    };
+    let (lab, ids) = start_pair(&pair);
+    let conf0 = lab.proc_dir(ids[0]).join("keepalived.conf");
+    let original = std::fs::read_to_string(&conf0).unwrap();
+    std::fs::write(&conf0, original.replace("priority 101", "priorty 101")).unwrap();
+    lab::send_signal(lab.pid(ids[0]), libc::SIGHUP);
+    assert!(
+        wait_until(Duration::from_secs(10), || lab
+            .log(ids[0])
+            .contains("reload failed")),
+        "no reload error logged:\n{}",
+        lab.log(ids[0])
+    );
+    let log = lab.log(ids[0]);
+    assert!(
+        log.contains("priorty") && log.contains("did you mean"),
+        "{log}"
+    );
+    assert_eq!(lab.vrrp_state(ids[0], NAME).as_deref(), Some("master"));
+    assert_eq!(master_transitions(&lab, ids[0], NAME), Some(1));
+    assert_eq!(lab.holders(vip(&pair)), [0]);
+}
