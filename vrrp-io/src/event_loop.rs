@@ -242,6 +242,7 @@ impl EventLoop {
     /// Runs until [`Handle::shutdown`]; then every router is shut down gracefully.
     pub fn run(mut self) -> Result<()> {
         let mut buf = vec![0u8; RECV_BUFFER_LEN];
+        let mut fds: Vec<PollFd> = Vec::new();
         loop {
             self.flush();
             let now = self.now();
@@ -252,24 +253,24 @@ impl EventLoop {
                     .saturating_duration_since(std::time::Instant::now());
                 wait = Some(wait.map_or(link, |w| w.min(link)));
             }
-            let mut fds: Vec<PollFd> = std::iter::once(self.wake_rx.as_raw_fd())
-                .chain(self.links.iter().map(|l| l.socket.as_raw_fd()))
-                .map(|fd| PollFd {
-                    fd,
-                    readable: false,
-                })
-                .collect();
+            // Rebuilt only when sockets come or go (reload), not per wake-up.
+            if fds.len() != self.links.len() + 1 {
+                fds = std::iter::once(self.wake_rx.as_raw_fd())
+                    .chain(self.links.iter().map(|l| l.socket.as_raw_fd()))
+                    .map(sys::poll_readable)
+                    .collect();
+            }
             sys::ppoll(&mut fds, wait).map_err(|source| Error::Io {
                 what: "waiting for packets",
                 source,
             })?;
 
             for (i, fd) in fds.iter().enumerate().skip(1) {
-                if fd.readable {
+                if sys::is_readable(fd) {
                     self.receive(i - 1, &mut buf);
                 }
             }
-            if fds[0].readable && self.handle_commands() {
+            if sys::is_readable(&fds[0]) && self.handle_commands() {
                 break;
             }
             if std::time::Instant::now() >= self.next_link_check {

@@ -159,24 +159,30 @@ pub(crate) fn packet_sockaddr_info(addr: SockAddr) -> Option<(u32, u16, bool)> {
     ))
 }
 
-/// A readiness request for [`ppoll`]: the descriptor and whether it became readable.
-pub(crate) struct PollFd {
-    pub fd: std::os::fd::RawFd,
-    pub readable: bool,
+/// One descriptor to wait on with [`ppoll`].
+pub(crate) type PollFd = libc::pollfd;
+
+/// A [`PollFd`] waiting for `fd` to become readable.
+pub(crate) fn poll_readable(fd: std::os::fd::RawFd) -> PollFd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+/// Whether [`ppoll`] found the descriptor readable (or in error, which a read reports).
+pub(crate) fn is_readable(p: &PollFd) -> bool {
+    p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0
 }
 
 /// Waits until one of `fds` is readable or `timeout` passes (`None`: forever), with
 /// nanosecond resolution (poll(2) and epoll_wait(2) round to milliseconds, which would
 /// add up to a millisecond to every takeover). EINTR counts as a timeout.
 pub(crate) fn ppoll(fds: &mut [PollFd], timeout: Option<std::time::Duration>) -> io::Result<()> {
-    let mut raw: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|p| libc::pollfd {
-            fd: p.fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
+    for p in fds.iter_mut() {
+        p.revents = 0;
+    }
     let ts = timeout.map(|t| libc::timespec {
         tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
         tv_nsec: t.subsec_nanos() as libc::c_long,
@@ -184,13 +190,13 @@ pub(crate) fn ppoll(fds: &mut [PollFd], timeout: Option<std::time::Duration>) ->
     let ts_ptr = ts
         .as_ref()
         .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-    // SAFETY: `raw` is a valid array of `raw.len()` pollfd structs that outlives the call;
-    // `ts_ptr` is null or points to `ts`, alive for the call; a null sigmask leaves the
-    // signal mask unchanged.
+    // SAFETY: `fds` is a valid, exclusively borrowed array of `fds.len()` pollfd structs
+    // for the duration of the call; `ts_ptr` is null or points to `ts`, alive for the
+    // call; a null sigmask leaves the signal mask unchanged.
     let rc = unsafe {
         libc::ppoll(
-            raw.as_mut_ptr(),
-            raw.len() as libc::nfds_t,
+            fds.as_mut_ptr(),
+            fds.len() as libc::nfds_t,
             ts_ptr,
             std::ptr::null(),
         )
@@ -201,9 +207,6 @@ pub(crate) fn ppoll(fds: &mut [PollFd], timeout: Option<std::time::Duration>) ->
             return Ok(());
         }
         return Err(err);
-    }
-    for (p, r) in fds.iter_mut().zip(&raw) {
-        p.readable = r.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0;
     }
     Ok(())
 }
