@@ -94,6 +94,24 @@ pub enum Version {
 }
 
 impl Version {
+    /// Whether an advert of this version can carry `interval`: VRRPv2 whole seconds
+    /// 1..=255, VRRPv3 1..=4095 centiseconds.
+    ///
+    /// ```
+    /// use vrrp_core::{Centiseconds, Version};
+    /// assert!(Version::V2.can_carry(Centiseconds(100)));
+    /// assert!(!Version::V2.can_carry(Centiseconds(10)));
+    /// assert!(Version::V3.can_carry(Centiseconds(10)));
+    /// assert!(!Version::V3.can_carry(Centiseconds(0)));
+    /// ```
+    pub const fn can_carry(self, interval: Centiseconds) -> bool {
+        let cs = interval.0;
+        match self {
+            Version::V2 => cs % 100 == 0 && cs >= 100 && cs <= 25_500,
+            Version::V3 => cs >= 1 && cs <= Centiseconds::V3_MAX.0,
+        }
+    }
+
     /// The value of the 4-bit version field.
     #[inline]
     pub const fn number(self) -> u8 {
@@ -120,6 +138,15 @@ pub enum Family {
 }
 
 impl Family {
+    /// The family of an address.
+    #[inline]
+    pub const fn of(addr: &core::net::IpAddr) -> Self {
+        match addr {
+            core::net::IpAddr::V4(_) => Family::Ipv4,
+            core::net::IpAddr::V6(_) => Family::Ipv6,
+        }
+    }
+
     /// Length in bytes of one address of this family.
     #[inline]
     pub const fn addr_len(self) -> usize {

@@ -243,7 +243,7 @@ impl VrrpSocket {
             addrs
                 .into_iter()
                 .map(|a| a.addr)
-                .filter(|a| family_of(*a) == family),
+                .filter(|a| Family::of(a) == family),
         );
         Ok(())
     }
@@ -430,15 +430,8 @@ enum Discard {
 /// A received datagram's metadata and payload range, or why it was discarded.
 type Parsed = std::result::Result<(RxMeta, usize, usize), Discard>;
 
-fn family_of(addr: IpAddr) -> Family {
-    match addr {
-        IpAddr::V4(_) => Family::Ipv4,
-        IpAddr::V6(_) => Family::Ipv6,
-    }
-}
-
 fn check_family(family: Family, addr: IpAddr) -> Result<()> {
-    if family_of(addr) == family {
+    if Family::of(&addr) == family {
         Ok(())
     } else {
         Err(Error::FamilyMismatch { family, addr })

@@ -129,10 +129,7 @@ impl RouterConfig {
 
     /// The address family, from the primary address.
     pub fn family(&self) -> Family {
-        match self.primary_address {
-            IpAddr::V4(_) => Family::Ipv4,
-            IpAddr::V6(_) => Family::Ipv6,
-        }
+        Family::of(&self.primary_address)
     }
 
     /// Checks everything [`crate::router::VirtualRouter::new`] relies on.
@@ -153,7 +150,7 @@ impl RouterConfig {
             .virtual_addresses
             .iter()
             .chain(&self.unicast_peers)
-            .find(|a| family_of(a) != family)
+            .find(|a| Family::of(a) != family)
         {
             return Err(ConfigError::FamilyMismatch {
                 address: addr,
@@ -163,12 +160,7 @@ impl RouterConfig {
         if self.version == Version::V2 && family == Family::Ipv6 {
             return Err(ConfigError::V2OverIpv6);
         }
-        let cs = self.advert_interval.get();
-        let interval_ok = match self.version {
-            Version::V2 => cs % 100 == 0 && (100..=25_500).contains(&cs),
-            Version::V3 => (1..=Centiseconds::V3_MAX.get()).contains(&cs),
-        };
-        if !interval_ok {
+        if !self.version.can_carry(self.advert_interval) {
             return Err(ConfigError::IntervalOutOfRange {
                 version: self.version,
                 interval: self.advert_interval,
@@ -198,13 +190,6 @@ impl RouterConfig {
             }
         }
         Ok(())
-    }
-}
-
-fn family_of(addr: &IpAddr) -> Family {
-    match addr {
-        IpAddr::V4(_) => Family::Ipv4,
-        IpAddr::V6(_) => Family::Ipv6,
     }
 }
 

@@ -78,10 +78,7 @@ impl RxMeta {
 
     /// The address family of the packet.
     pub const fn family(&self) -> Family {
-        match self.src {
-            IpAddr::V4(_) => Family::Ipv4,
-            IpAddr::V6(_) => Family::Ipv6,
-        }
+        Family::of(&self.src)
     }
 }
 

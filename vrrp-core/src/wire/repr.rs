@@ -405,11 +405,7 @@ impl<'a> AdvertRepr<'a> {
             return Err(EmitError::FamilyMismatch);
         }
         let interval = self.max_advert_interval.get();
-        let interval_ok = match self.version {
-            Version::V2 => interval % 100 == 0 && (100..=25_500).contains(&interval),
-            Version::V3 => (1..=Centiseconds::V3_MAX.get()).contains(&interval),
-        };
-        if !interval_ok {
+        if !self.version.can_carry(self.max_advert_interval) {
             return Err(EmitError::IntervalNotRepresentable(
                 self.max_advert_interval,
             ));
