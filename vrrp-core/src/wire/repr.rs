@@ -447,7 +447,8 @@ impl<'a> AdvertRepr<'a> {
 }
 
 impl fmt::Display for AdvertRepr<'_> {
-    /// One line, like a sniffer: `VRRPv3 vrid 51 prio 101 intvl 10cs addrs [192.168.100.12]`.
+    /// One line, like a sniffer:
+    /// `VRRPv3 Advertisement, vrid 51, prio 101, intvl 10cs, addrs(1): 192.168.100.12`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
