@@ -197,6 +197,8 @@ pub struct EventLoop {
     handle: Handle,
     observer: Observer,
     next_link_check: std::time::Instant,
+    /// Reused buffer for [`EventLoop::flush`]'s second pass.
+    deferred: Vec<(RouterKey, AddressWork)>,
 }
 
 impl EventLoop {
@@ -226,6 +228,7 @@ impl EventLoop {
             },
             observer,
             next_link_check: epoch,
+            deferred: Vec::new(),
         };
         for spec in specs {
             this.add_router(spec)?;
@@ -465,6 +468,10 @@ impl EventLoop {
 
     /// Carries out every pending output of every router.
     fn flush(&mut self) {
+        // Adverts first, for every router, then the slower address work: when many
+        // routers become master at once, a peer must hear all of them within its skew
+        // margin, not after a netlink round trip per earlier router.
+        let mut deferred = std::mem::take(&mut self.deferred);
         while let Some((key, output)) = self.routers.poll_output() {
             let Some(io) = self.by_key.get(&key) else {
                 continue;
@@ -478,24 +485,18 @@ impl EventLoop {
                     Some(link) => link.socket.send(t.payload, t.src, t.dst),
                     None => Ok(()),
                 },
-                Output::AddVips(_) => io.spec.vips.iter().try_for_each(|v| {
-                    self.netlink
-                        .add_address(io.ifindex, v.addr, v.prefix_len, v.label.as_deref())
-                        .map(|_| ())
-                }),
-                Output::RemoveVips(_) => io.spec.vips.iter().try_for_each(|v| {
-                    self.netlink
-                        .del_address(io.ifindex, v.addr, v.prefix_len)
-                        .map(|_| ())
-                }),
-                Output::Announce(a) => match self.announcers.get(&io.ifindex) {
-                    Some(announcer) => (0..a.count).try_for_each(|_| {
-                        a.addresses
-                            .iter()
-                            .try_for_each(|&vip| announcer.announce(vip))
-                    }),
-                    None => Ok(()),
-                },
+                Output::AddVips(_) => {
+                    deferred.push((key, AddressWork::Add));
+                    Ok(())
+                }
+                Output::RemoveVips(_) => {
+                    deferred.push((key, AddressWork::Remove));
+                    Ok(())
+                }
+                Output::Announce(a) => {
+                    deferred.push((key, AddressWork::Announce(a.count)));
+                    Ok(())
+                }
                 Output::Event(event) => {
                     (self.observer)(&io.spec.name, Notice::Event(&event));
                     Ok(())
@@ -505,7 +506,45 @@ impl EventLoop {
                 (self.observer)(&io.spec.name, Notice::IoError(&e));
             }
         }
+        for (key, work) in deferred.drain(..) {
+            let Some(io) = self.by_key.get(&key) else {
+                continue;
+            };
+            let result = match work {
+                AddressWork::Add => io.spec.vips.iter().try_for_each(|v| {
+                    self.netlink
+                        .add_address(io.ifindex, v.addr, v.prefix_len, v.label.as_deref())
+                        .map(|_| ())
+                }),
+                AddressWork::Remove => io.spec.vips.iter().try_for_each(|v| {
+                    self.netlink
+                        .del_address(io.ifindex, v.addr, v.prefix_len)
+                        .map(|_| ())
+                }),
+                AddressWork::Announce(count) => match self.announcers.get(&io.ifindex) {
+                    Some(announcer) => (0..count).try_for_each(|_| {
+                        io.spec
+                            .vips
+                            .iter()
+                            .try_for_each(|vip| announcer.announce(vip.addr))
+                    }),
+                    None => Ok(()),
+                },
+            };
+            if let Err(e) = result {
+                (self.observer)(&io.spec.name, Notice::IoError(&e));
+            }
+        }
+        self.deferred = deferred;
     }
+}
+
+/// Address changes and announcements, carried out after every pending advert is sent.
+#[derive(Debug, Clone, Copy)]
+enum AddressWork {
+    Add,
+    Remove,
+    Announce(u8),
 }
 
 /// The address a router on `ifname` advertises from: for IPv4 the interface's first
