@@ -41,3 +41,8 @@ pub use types::{Centiseconds, Family, Priority, Version, Vrid};
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+/// The embedding guide's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/embedding.md")]
+struct EmbeddingGuideDoctests;
