@@ -30,7 +30,7 @@ pub struct RunAs {
     pub gid: u32,
 }
 
-/// Looks up `script_user` (user [group]) in the system's user database.
+/// Looks up `script_user USER [GROUP]` in the system's user database.
 pub fn resolve_user(user: &ScriptUser) -> Option<RunAs> {
     let name = std::ffi::CString::new(user.user.as_str()).ok()?;
     // SAFETY: getpwnam returns NULL or a pointer to a static passwd record that is valid
