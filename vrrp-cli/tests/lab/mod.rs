@@ -1323,3 +1323,4 @@ fn parse_arp(t: Duration, p: &[u8], trace: &mut Trace) {
 pub fn secs(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
+pub mod peers;
