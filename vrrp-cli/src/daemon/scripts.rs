@@ -3,7 +3,6 @@
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::config::{ScriptUser, VrrpScript};
@@ -161,10 +160,9 @@ pub fn timeout_of(script: &VrrpScript) -> Duration {
         .max(Duration::from_millis(10))
 }
 
-/// A running checker thread; stopped on drop.
+/// A running checker thread; told to stop on drop.
 pub struct Checker {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl Checker {
@@ -178,7 +176,8 @@ impl Checker {
     ) -> Checker {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let thread = std::thread::Builder::new()
+        let name = script.name.clone();
+        let spawned = std::thread::Builder::new()
             .name(format!("check {}", script.name))
             .spawn(move || {
                 let mut filter = RiseFall::new(initially_up, script.rise, script.fall);
@@ -195,23 +194,28 @@ impl Checker {
                     if outcome == Outcome::TimedOut {
                         tracing::warn!(script = %script.name, "check script timed out after {timeout:?}; killed");
                     }
+                    if flag.load(Ordering::Relaxed) {
+                        break; // stopped while the check ran: its result is stale
+                    }
                     if let Some(up) = filter.feed(outcome == Outcome::Success) {
                         tracing::info!(script = %script.name, "check script is now {}", if up { "up" } else { "down" });
                         report(up);
                     }
                 }
-            })
-            .ok();
-        Checker { stop, thread }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(script = %name, "cannot start the check thread: {e}");
+        }
+        Checker { stop }
     }
 }
 
 impl Drop for Checker {
+    /// Tells the thread to stop without waiting for it: a check still running finishes
+    /// (or is killed at its timeout) on its own, and shutdown or reload never waits for it.
+    /// Its result, if any, is no longer reported.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
