@@ -404,6 +404,8 @@ impl EventLoop {
         for vip in &spec.vips {
             self.netlink
                 .del_address(ifindex, vip.addr, vip.prefix_len)?;
+            // Checked once here, so that a takeover costs one netlink round trip per VIP.
+            self.netlink.check_not_elsewhere(ifindex, vip.addr)?;
         }
         if !self
             .links
@@ -513,7 +515,7 @@ impl EventLoop {
             let result = match work {
                 AddressWork::Add => io.spec.vips.iter().try_for_each(|v| {
                     self.netlink
-                        .add_address(io.ifindex, v.addr, v.prefix_len, v.label.as_deref())
+                        .add_address_unchecked(io.ifindex, v.addr, v.prefix_len, v.label.as_deref())
                         .map(|_| ())
                 }),
                 AddressWork::Remove => io.spec.vips.iter().try_for_each(|v| {

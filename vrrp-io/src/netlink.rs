@@ -282,19 +282,45 @@ impl Netlink {
         if let Some(label) = label {
             validate_label(addr, label)?;
         }
-        if !is_link_local(addr) {
-            let holder = self
-                .all_addresses()?
-                .into_iter()
-                .find(|a| a.addr == addr && a.ifindex != ifindex);
-            if let Some(other) = holder {
+        self.check_not_elsewhere(ifindex, addr)?;
+        self.add_address_unchecked(ifindex, addr, prefix_len, label)
+    }
+
+    /// Fails with [`Error::AddressInUse`] if `addr` sits on an interface other than
+    /// `ifindex` (link-local addresses are exempt, being per-link). One address dump.
+    pub fn check_not_elsewhere(&mut self, ifindex: u32, addr: IpAddr) -> Result<()> {
+        if is_link_local(addr) {
+            return Ok(());
+        }
+        let holder = self
+            .all_addresses()?
+            .into_iter()
+            .find(|a| a.addr == addr && a.ifindex != ifindex);
+        match holder {
+            Some(other) => {
                 let ifname = self.link(other.ifindex).map(|l| l.name).unwrap_or_default();
-                return Err(Error::AddressInUse {
+                Err(Error::AddressInUse {
                     addr,
                     ifindex: other.ifindex,
                     ifname,
-                });
+                })
             }
+            None => Ok(()),
+        }
+    }
+
+    /// [`Netlink::add_address`] without the [`Netlink::check_not_elsewhere`] dump: one
+    /// netlink round trip, for the takeover path of a caller that checked at start-up.
+    pub fn add_address_unchecked(
+        &mut self,
+        ifindex: u32,
+        addr: IpAddr,
+        prefix_len: u8,
+        label: Option<&str>,
+    ) -> Result<AddOutcome> {
+        validate_prefix(addr, prefix_len)?;
+        if let Some(label) = label {
+            validate_label(addr, label)?;
         }
         let mut msg = address_message(ifindex, addr, prefix_len);
         if let Some(label) = label {
