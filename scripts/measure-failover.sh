@@ -19,7 +19,8 @@
 # Usage: scripts/measure-failover.sh [--impl vrrp|keepalived] [--runs N]
 #                                    [--intervals "0.1 0.01"] [--keep]
 #   --impl       vrrp (default; builds target/release/vrrp unless VRRP_BIN is set) or
-#                keepalived (2.2.x, `keepalived -n -l -D -P`)
+#                keepalived (2.2.x, `keepalived -n -l -G -D -P`; -G: no syslog, which
+#                without /dev/log goes to the serial console and stalls the machine)
 #   --runs       takeovers per interval (default 5)
 #   --intervals  advert intervals in seconds (default "0.1 0.01")
 #   --keep       keep the work directory (configs, logs, captures)
@@ -193,7 +194,7 @@ LAST_PID=
 start_router() {                  # start_router NS DIR: config in DIR/vrrp.conf
     local ns=$1 dir=$2
     if [ "$IMPL" = keepalived ]; then
-        ip netns exec "$ns" keepalived -n -l -D -P -f "$dir/vrrp.conf" \
+        ip netns exec "$ns" keepalived -n -l -G -D -P -f "$dir/vrrp.conf" \
             -p "$dir/ka.pid" -r "$dir/vrrp.pid" >"$dir/log" 2>&1 &
     else
         ip netns exec "$ns" "$VRRP_BIN" -v run -f "$dir/vrrp.conf" \

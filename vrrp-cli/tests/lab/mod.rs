@@ -667,6 +667,9 @@ impl Lab {
                 "keepalived",
                 "-n",
                 "-l",
+                // No syslog: without /dev/log keepalived falls back to /dev/console, a
+                // serial port on these VMs, and can stall the whole machine.
+                "-G",
                 "-D",
                 "-P",
                 "-f",

@@ -1,0 +1,402 @@
+#!/usr/bin/env python3
+"""Analysis helper for scripts/bench-vs-keepalived.sh (standard library only).
+
+Reads classic pcap files written by `tcpdump -w` (Ethernet or Linux cooked capture,
+microsecond or nanosecond timestamps) and prints `key=value` lines that the bench script
+appends to its results file; `table` formats that results file.
+
+  converge PCAP --t0 EPOCH --a IP --b IP --nvrid N --expect split|pure
+      Per VRID: the time after which only one source advertises (the last advert of any
+      source other than the one that advertises last), relative to --t0. Prints the max
+      and the median over the VRIDs, how many VRIDs still had two sources advertising in
+      the last second of the capture, and how many ended with the wrong master.
+  steady PCAP --a IP --b IP --nvrid N --expect split|pure
+      A capture taken after the CPU window: adverts per source, VRIDs heard from two
+      sources, VRIDs mastered by the wrong host.
+  takeover PCAP --old IP --new IP --vip IP --new-mac MAC --mdi-ms MS
+      Gap from the old master's last advert to the new master's first advert after it,
+      its deviation from Master_Down_Interval, and the delay from that first advert to
+      the new master's first gratuitous ARP for the VIP.
+  median V...
+      The median of the numbers given (NA when there are none).
+  table RESULTS [--markdown]
+      The results table (keepalived, vrrp, ratio vrrp/keepalived).
+"""
+
+import argparse
+import statistics
+import struct
+import sys
+
+VRRP_PROTO = 112
+
+
+def read_pcap(path):
+    """Yields (ts_seconds_float, frame_bytes, linktype)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return
+    magic = data[:4]
+    if magic == b"\xd4\xc3\xb2\xa1":
+        endian, nano = "<", False
+    elif magic == b"\xa1\xb2\xc3\xd4":
+        endian, nano = ">", False
+    elif magic == b"\x4d\x3c\xb2\xa1":
+        endian, nano = "<", True
+    elif magic == b"\xa1\xb2\x3c\x4d":
+        endian, nano = ">", True
+    else:
+        raise SystemExit(f"{path}: not a classic pcap file (pcapng is not supported)")
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    off = 24
+    hdr = struct.Struct(endian + "IIII")
+    div = 1e9 if nano else 1e6
+    while off + 16 <= len(data):
+        sec, frac, incl, _orig = hdr.unpack_from(data, off)
+        off += 16
+        frame = data[off:off + incl]
+        off += incl
+        yield sec + frac / div, frame, linktype
+
+
+def packets(path):
+    """Yields dicts: kind 'vrrp' (ts, src, vrid, prio, ver) or 'arp' (ts, smac, sip, tip, op)."""
+    for ts, frame, linktype in read_pcap(path):
+        if linktype == 1:  # Ethernet
+            if len(frame) < 14:
+                continue
+            smac = frame[6:12]
+            etype = struct.unpack("!H", frame[12:14])[0]
+            payload = frame[14:]
+            if etype == 0x8100 and len(payload) >= 4:
+                etype = struct.unpack("!H", payload[2:4])[0]
+                payload = payload[4:]
+        elif linktype == 113:  # Linux cooked
+            if len(frame) < 16:
+                continue
+            smac = frame[6:12]
+            etype = struct.unpack("!H", frame[14:16])[0]
+            payload = frame[16:]
+        else:
+            continue
+        if etype == 0x0800 and len(payload) >= 20:
+            ihl = (payload[0] & 0x0F) * 4
+            if payload[9] != VRRP_PROTO or len(payload) < ihl + 4:
+                continue
+            v = payload[ihl:]
+            yield {
+                "kind": "vrrp",
+                "ts": ts,
+                "src": ".".join(str(b) for b in payload[12:16]),
+                "ver": v[0] >> 4,
+                "vrid": v[1],
+                "prio": v[2],
+                "mac": smac.hex(":"),
+            }
+        elif etype == 0x0806 and len(payload) >= 28:
+            yield {
+                "kind": "arp",
+                "ts": ts,
+                "op": struct.unpack("!H", payload[6:8])[0],
+                "smac": payload[8:14].hex(":"),
+                "sip": ".".join(str(b) for b in payload[14:18]),
+                "tip": ".".join(str(b) for b in payload[24:28]),
+                "mac": smac.hex(":"),
+            }
+
+
+def expected_master(vrid, expect, a, b):
+    if expect == "pure":
+        return a
+    return a if vrid % 2 == 1 else b
+
+
+def fmt(x, nd=3):
+    if x is None:
+        return "NA"
+    return f"{x:.{nd}f}"
+
+
+def cmd_converge(args):
+    by_vrid = {}
+    last_ts = None
+    for p in packets(args.pcap):
+        if p["kind"] != "vrrp":
+            continue
+        last_ts = p["ts"]
+        by_vrid.setdefault(p["vrid"], []).append((p["ts"], p["src"], p["prio"]))
+    times = []
+    unconverged = wrong = missing = 0
+    worst = None
+    for vrid in range(1, args.nvrid + 1):
+        adv = by_vrid.get(vrid)
+        if not adv:
+            missing += 1
+            continue
+        final_src = adv[-1][1]
+        others = [t for (t, s, _) in adv if s != final_src]
+        first_final = min(t for (t, s, _) in adv if s == final_src)
+        conv = max(others) if others else first_final
+        # Still two sources in the last second: not converged.
+        tail = {s for (t, s, _) in adv if t >= last_ts - 1.0}
+        if len(tail) > 1:
+            unconverged += 1
+        if final_src != expected_master(vrid, args.expect, args.a, args.b):
+            wrong += 1
+        rel = conv - args.t0
+        times.append(rel)
+        if worst is None or rel > worst[1]:
+            worst = (vrid, rel)
+    n_adv = sum(len(v) for v in by_vrid.values())
+    print(f"conv_max_s={fmt(max(times) if times else None)}")
+    print(f"conv_p50_s={fmt(statistics.median(times) if times else None)}")
+    print(f"conv_worst_vrid={worst[0] if worst else 'NA'}")
+    print(f"unconverged_vrids={unconverged + missing}")
+    print(f"wrong_master_vrids={wrong}")
+    print(f"adverts_captured={n_adv}")
+
+
+def cmd_steady(args):
+    srcs = {}
+    by_vrid = {}
+    first = last = None
+    for p in packets(args.pcap):
+        if p["kind"] != "vrrp":
+            continue
+        first = p["ts"] if first is None else first
+        last = p["ts"]
+        srcs[p["src"]] = srcs.get(p["src"], 0) + 1
+        by_vrid.setdefault(p["vrid"], set()).add(p["src"])
+    dual = sum(1 for s in by_vrid.values() if len(s) > 1)
+    wrong = sum(
+        1
+        for v in range(1, args.nvrid + 1)
+        if by_vrid.get(v) != {expected_master(v, args.expect, args.a, args.b)}
+    )
+    dur = (last - first) if first is not None and last > first else None
+    rate = (sum(srcs.values()) / dur) if dur else None
+    print(f"steady_vrids_heard={len(by_vrid)}")
+    print(f"steady_vrids_two_sources={dual}")
+    print(f"steady_vrids_not_expected_master={wrong}")
+    print(f"steady_adverts_per_s={fmt(rate, 0)}")
+    print(f"steady_adverts_by_src={','.join(f'{k}:{v}' for k, v in sorted(srcs.items()))}")
+
+
+def cmd_takeover(args):
+    pk = list(packets(args.pcap))
+    old = [p for p in pk if p["kind"] == "vrrp" and p["src"] == args.old and p["prio"] > 0]
+    if not old:
+        print("gap_ms=NA")
+        print("note=no_advert_from_old_master")
+        return
+    last_old = old[-1]["ts"]
+    new = [p for p in pk if p["kind"] == "vrrp" and p["src"] == args.new and p["ts"] > last_old]
+    before = [p for p in pk if p["kind"] == "vrrp" and p["src"] == args.new and p["ts"] <= last_old]
+    # Intervals between the old master's adverts (its steady rhythm) for context.
+    olds = [p["ts"] for p in old]
+    ivals = [(b - a) * 1e3 for a, b in zip(olds, olds[1:])]
+    print(f"old_adverts={len(old)}")
+    print(f"new_adverts_before_takeover={len(before)}")
+    if ivals:
+        print(f"old_interval_ms_median={fmt(statistics.median(ivals))}")
+        print(f"old_interval_ms_max={fmt(max(ivals))}")
+    if not new:
+        print("gap_ms=NA")
+        print("note=no_advert_from_new_master")
+        return
+    first_new = new[0]["ts"]
+    gap = (first_new - last_old) * 1e3
+    print(f"gap_ms={fmt(gap)}")
+    print(f"dev_ms={fmt(gap - args.mdi_ms)}")
+    garp = [
+        p
+        for p in pk
+        if p["kind"] == "arp"
+        and p["sip"] == args.vip
+        and p["tip"] == args.vip
+        and p["smac"].lower() == args.new_mac.lower()
+        and p["ts"] > last_old
+    ]
+    if garp:
+        print(f"garp_delay_ms={fmt((garp[0]['ts'] - first_new) * 1e3)}")
+        print(f"garp_count_2s={sum(1 for p in garp if p['ts'] - first_new <= 2.0)}")
+    else:
+        print("garp_delay_ms=NA")
+        print("garp_count_2s=0")
+
+
+def cmd_median(args):
+    vals = [float(v) for v in args.values if num(v) is not None]
+    print(fmt(statistics.median(vals)) if vals else "NA")
+
+
+# ---- results table -------------------------------------------------------------------
+
+def load_results(path):
+    res = {"keepalived": {}, "vrrp": {}}
+    meta = {}
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            impl, key, val = line.split("\t", 2)
+            if impl == "meta":
+                meta[key] = val
+            else:
+                res.setdefault(impl, {})[key] = val
+    return res, meta
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def ratio(k, v):
+    a, b = num(k), num(v)
+    if a is None or b is None:
+        return ""
+    if a == 0:
+        return "-" if b == 0 else "inf"
+    return f"{b / a:.2f}"
+
+
+def rows(meta):
+    s1 = meta.get("s1_secs", "?")
+    n1 = meta.get("s1_runs", "?")
+    cw = meta.get("cpu_secs", "?")
+    out = []
+    for mode, title in (("split", "split: A 150 on odd VRIDs, B 150 on even"), ("pure", "pure: A 150 on all, B 100")):
+        out.append((f"S1 200 VRIDs @100ms, {title}; {n1} runs of {s1} s", None, True))
+        out.append(("  spurious master transitions (median of runs)", f"{mode}.spurious", True))
+        out.append(("  spurious master transitions, per run", f"{mode}.spurious_runs", False))
+        out.append(("  one master per VRID after [s] (max over VRIDs, median of runs)", f"{mode}.conv_max_s", True))
+        out.append(("  one master per VRID after [s], per run", f"{mode}.conv_max_s_runs", False))
+        out.append(("  VRIDs with two advertisers in the last second, per run", f"{mode}.unconverged_vrids_runs", False))
+        out.append(("  VRIDs with the wrong master at the end, per run", f"{mode}.wrong_master_vrids_runs", False))
+        out.append(("  keepalived 'timer expired N s ago' lines (max N), per run", f"{mode}.ka_late_runs", False))
+        out.append(("  machine: kernel stalls / S1 overrun [s] / busy % of 2 cores, per run", f"{mode}.disturbance_runs", False))
+        a_role = "A (master of 100, backup of 100)" if mode == "split" else "A (master of 200)"
+        b_role = "B (master of 100, backup of 100)" if mode == "split" else "B (backup of 200)"
+        out.append((f"S2 steady state after run 1, {cw} s window", None, True))
+        out.append((f"  CPU % of one core, host {a_role}", f"{mode}.cpu_a_pct", True))
+        out.append((f"  CPU % of one core, host {b_role}", f"{mode}.cpu_b_pct", True))
+        out.append(("  RSS host A [kB]", f"{mode}.rss_a_kb", True))
+        out.append(("  RSS host B [kB]", f"{mode}.rss_b_kb", True))
+        out.append(("  master transitions during the window", f"{mode}.window_transitions", True))
+        out.append(("  machine: busy % of 2 cores during the window (all processes)", f"{mode}.window_machine_busy_pct", False))
+        out.append(("  adverts/s seen by the client after the window", f"{mode}.steady_adverts_per_s", True))
+        out.append(("  VRIDs not held by the expected master after it", f"{mode}.steady_vrids_not_expected_master", True))
+    for iv, mdi in (("100", "360.9375"), ("10", "36.09375")):
+        out.append((f"S3 takeover, v3 @{iv} ms, prio 101/100, MDI {mdi} ms", None, True))
+        out.append(("  gap last old advert -> first new advert [ms], per run", f"to{iv}.gaps_ms", False))
+        out.append(("  median gap [ms]", f"to{iv}.gap_median_ms", True))
+        out.append(("  deviation from MDI [ms], per run", f"to{iv}.devs_ms", False))
+        out.append(("  median deviation from MDI [ms]", f"to{iv}.dev_median_ms", True))
+        out.append(("  first advert -> first gratuitous ARP [ms], per run", f"to{iv}.garps_ms", False))
+        out.append(("  median first advert -> first GARP [ms]", f"to{iv}.garp_median_ms", True))
+        out.append(("  machine: kernel stall reports during the runs", f"to{iv}.kernel_stalls", False))
+    return out
+
+
+def derive(r):
+    """Aggregates per-run keys MODE.rN.KEY into MODE.KEY (median) and MODE.KEY_runs."""
+    groups = {}
+    for key, val in r.items():
+        parts = key.split(".", 2)
+        if len(parts) == 3 and parts[1].startswith("r") and parts[1][1:].isdigit():
+            groups.setdefault((parts[0], parts[2]), []).append((int(parts[1][1:]), val))
+    for (mode, key), vals in groups.items():
+        vals = [v for _, v in sorted(vals)]
+        r[f"{mode}.{key}_runs"] = " / ".join(vals)
+        nums = [num(v) for v in vals]
+        if len(vals) == 1:
+            r[f"{mode}.{key}"] = vals[0]
+        elif all(x is not None for x in nums):
+            med = statistics.median(nums)
+            r[f"{mode}.{key}"] = f"{med:.3f}".rstrip("0").rstrip(".")
+    for mode in ("split", "pure"):
+        runs = sorted({int(k.split(".")[1][1:]) for k in r if k.startswith(f"{mode}.r") and k.split(".")[1][1:].isdigit()})
+        late, dist = [], []
+        for n in runs:
+            p = f"{mode}.r{n}."
+            if p + "ka_late_timer_lines" in r:
+                n_late = r[p + "ka_late_timer_lines"]
+                late.append(n_late if n_late == "0" else f"{n_late} ({r.get(p + 'ka_late_timer_max_s', '?')} s)")
+            dist.append(f"{r.get(p + 'kernel_stalls', '?')}/{r.get(p + 's1_overrun_s', '?')}/{r.get(p + 's1_machine_busy_pct', '?')}")
+        if late:
+            r[f"{mode}.ka_late_runs"] = ", ".join(late)
+        if runs:
+            r[f"{mode}.disturbance_runs"] = ", ".join(dist)
+    for iv in ("100", "10"):
+        ks = [r[k] for k in sorted(r) if k.startswith(f"to{iv}.run") and k.endswith(".kernel_stalls")]
+        if ks:
+            r[f"to{iv}.kernel_stalls"] = str(sum(int(x) for x in ks if x.isdigit()))
+
+
+def cmd_table(args):
+    res, meta = load_results(args.results)
+    for r in res.values():
+        derive(r)
+    ka, vr = res.get("keepalived", {}), res.get("vrrp", {})
+    table = [("metric", "keepalived", "vrrp", "vrrp/ka")]
+    for label, key, with_ratio in rows(meta):
+        if key is None:
+            table.append((label, "", "", ""))
+            continue
+        k, v = ka.get(key, "-"), vr.get(key, "-")
+        table.append((label, k, v, ratio(k, v) if with_ratio else ""))
+    if args.markdown:
+        print("| " + " | ".join(table[0]) + " |")
+        print("|---|---:|---:|---:|")
+        for r in table[1:]:
+            if r[1:] == ("", "", ""):
+                print(f"| **{r[0]}** | | | |")
+            else:
+                print("| " + r[0].strip() + " | " + " | ".join(r[1:]) + " |")
+    else:
+        w = [max(len(r[i]) for r in table) for i in range(4)]
+        for i, r in enumerate(table):
+            print(f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}")
+            if i == 0:
+                print("-" * (sum(w) + 6))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("converge")
+    c.add_argument("pcap")
+    c.add_argument("--t0", type=float, required=True)
+    c.add_argument("--a", required=True)
+    c.add_argument("--b", required=True)
+    c.add_argument("--nvrid", type=int, required=True)
+    c.add_argument("--expect", choices=["split", "pure"], required=True)
+    s = sub.add_parser("steady")
+    s.add_argument("pcap")
+    s.add_argument("--a", required=True)
+    s.add_argument("--b", required=True)
+    s.add_argument("--nvrid", type=int, required=True)
+    s.add_argument("--expect", choices=["split", "pure"], required=True)
+    t = sub.add_parser("takeover")
+    t.add_argument("pcap")
+    t.add_argument("--old", required=True)
+    t.add_argument("--new", required=True)
+    t.add_argument("--vip", required=True)
+    t.add_argument("--new-mac", required=True)
+    t.add_argument("--mdi-ms", type=float, required=True)
+    m = sub.add_parser("median")
+    m.add_argument("values", nargs="*")
+    r = sub.add_parser("table")
+    r.add_argument("results")
+    r.add_argument("--markdown", action="store_true")
+    args = ap.parse_args()
+    {"median": cmd_median, "converge": cmd_converge, "steady": cmd_steady, "takeover": cmd_takeover, "table": cmd_table}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
