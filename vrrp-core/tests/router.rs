@@ -52,6 +52,12 @@ fn vrid() -> Vrid {
     Vrid::new(VRID).expect("51 is a VRID")
 }
 
+/// The first instant after `t` on the grid of `interval` (microseconds): when a master
+/// that advertised at `t` sends its next periodic advert.
+fn next_slot(t: u64, interval: u64) -> Instant {
+    at((t / interval + 1) * interval)
+}
+
 fn at(micros: u64) -> Instant {
     Instant::from_micros(micros)
 }
@@ -386,10 +392,12 @@ fn classic_pair_starts_with_the_higher_priority_as_master() {
     assert!(transitions_to(&sim, b, State::Master).is_empty());
     assert!(sim.holds_vips(a, vrid()));
     assert!(!sim.holds_vips(b, vrid()));
-    // The master advertises every second on the dot, starting when it takes over.
+    // The master advertises when it takes over, then every second on the second grid:
+    // never more than a second apart.
     let adverts = adverts_of(&sim, a);
     assert_eq!(adverts[0], (at(MDI_V2_P101), 101));
-    for w in adverts.windows(2) {
+    assert_eq!(adverts[1].0, next_slot(MDI_V2_P101, SECOND));
+    for w in adverts[1..].windows(2) {
         assert_eq!(w[1].0.as_micros() - w[0].0.as_micros(), SECOND);
     }
     assert!(adverts_of(&sim, b).is_empty(), "a backup never advertises");
@@ -417,7 +425,8 @@ fn backup_takes_over_exactly_master_down_interval_after_the_last_advert() {
         let took_over = transitions_to(&sim, b, State::Master);
         assert_eq!(took_over.len(), 1, "crash={crash}");
         assert_eq!(took_over[0].at, at(last.as_micros() + MDI_V2_P100));
-        assert_eq!(took_over[0].at, at(9_605_468 + 3_609_375));
+        // a's adverts fall on the whole seconds; the last before the cut at 10.3 s.
+        assert_eq!(took_over[0].at, at(10_000_000 + 3_609_375));
         assert_eq!(
             took_over[0].reason,
             Reason::MasterDown {
@@ -749,7 +758,10 @@ fn v3_backup_adopts_the_masters_interval() {
     };
     let packet = Packet::new_checked(&payload[..], Family::Ipv4).expect("well formed");
     assert_eq!(packet.v3_max_adver_interval(), 100);
-    assert_eq!(b.poll_timeout(), Some(at(deadline.as_micros() + SECOND)));
+    assert_eq!(
+        b.poll_timeout(),
+        Some(next_slot(deadline.as_micros(), SECOND))
+    );
 }
 
 /// A VRRPv3 priority-0 advert arms Skew_Time computed from the departing master's
@@ -1089,7 +1101,7 @@ fn owner_becomes_master_at_startup() {
         state_changes(&outs),
         vec![(State::Initialize, State::Master, Reason::AddressOwner)]
     );
-    assert_eq!(owner.poll_timeout(), Some(at(42 + SECOND)));
+    assert_eq!(owner.poll_timeout(), Some(next_slot(42, SECOND)));
     assert_eq!(owner.statistics().master_transitions, 1);
 }
 
@@ -1214,8 +1226,8 @@ fn master_hearing_a_lower_priority_readvertises_and_announces() {
         addresses: vec![ip(VIP)],
         count: 5
     }));
-    // The cadence restarts from the immediate advert.
-    assert_eq!(m.poll_timeout(), Some(at(t.as_micros() + SECOND)));
+    // The periodic adverts keep their grid: at most one interval after the immediate one.
+    assert_eq!(m.poll_timeout(), Some(next_slot(t.as_micros(), SECOND)));
     assert_eq!(m.statistics().adverts_received, 1);
 }
 
@@ -1231,7 +1243,7 @@ fn master_hearing_priority_zero_advertises_at_once() {
     assert_eq!(sent(&outs), vec![(ip(GROUP), 150)]);
     assert!(state_changes(&outs).is_empty());
     assert_eq!(m.statistics().priority_zero_received, 1);
-    assert_eq!(m.poll_timeout(), Some(at(t.as_micros() + SECOND)));
+    assert_eq!(m.poll_timeout(), Some(next_slot(t.as_micros(), SECOND)));
 }
 
 /// A master hearing a higher priority steps down, releases the VIPs and watches the new
@@ -2094,4 +2106,43 @@ fn routers_remove_then_reinsert() {
         }
     }
     assert!(became.contains(&k));
+}
+
+/// Masters with the same interval advertise at the same instants, whenever each took
+/// over, so a host with many routers wakes once per interval; no gap between two adverts
+/// of one master exceeds the interval.
+#[test]
+fn masters_with_one_interval_share_one_advert_grid() {
+    let mut routers: Vec<VirtualRouter> = [(13, 1_234), (14, 77_777), (15, 999_999)]
+        .into_iter()
+        .map(|(host, start)| {
+            let mut c = classic(Ipv4Addr::new(192, 168, 100, host), 255);
+            c.vrid = Vrid::new(host).expect("nonzero");
+            VirtualRouter::new(c, at(start)).expect("valid")
+        })
+        .collect();
+    let mut sends: Vec<Vec<u64>> = vec![Vec::new(); routers.len()];
+    let mut now = at(0);
+    while now < at(10 * SECOND) {
+        now = routers
+            .iter()
+            .filter_map(VirtualRouter::poll_timeout)
+            .min()
+            .expect("masters have timers");
+        for (vr, log) in routers.iter_mut().zip(&mut sends) {
+            vr.handle_timeout(now);
+            for out in drain(vr) {
+                if matches!(out, Out::Transmit { .. }) {
+                    log.push(now.as_micros());
+                }
+            }
+        }
+    }
+    for log in &sends {
+        assert!(log.windows(2).all(|w| w[1] - w[0] <= SECOND), "{log:?}");
+        // After the first advert at start-up, every advert is on the whole second.
+        assert!(log[1..].iter().all(|t| t % SECOND == 0), "{log:?}");
+    }
+    assert_eq!(sends[0][1..], sends[1][1..sends[0].len()]);
+    assert_eq!(sends[1][1..], sends[2][1..sends[1].len()]);
 }

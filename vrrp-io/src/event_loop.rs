@@ -28,6 +28,10 @@ use crate::socket::{SocketConfig, VrrpSocket, RECV_BUFFER_LEN};
 use crate::sys::{self, PollFd};
 use crate::Announcer;
 
+/// Receive buffer of each VRRP socket: room for a burst of adverts from every VRID of a
+/// peer (255 small datagrams take about 200 KiB of kernel memory, the usual default cap).
+const RECV_SOCKET_BUFFER: usize = 2 << 20;
+
 /// How often tracked interfaces' link state is read.
 const LINK_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -413,6 +417,7 @@ impl EventLoop {
             .any(|l| l.ifindex == ifindex && l.family == family)
         {
             let mut config = SocketConfig::multicast(family, &spec.interface);
+            config.recv_buffer_size = Some(RECV_SOCKET_BUFFER);
             config.virtual_addresses = spec.config.virtual_addresses.clone();
             if !spec.config.unicast_peers.is_empty() {
                 config.unicast_peers = spec.config.unicast_peers.clone();

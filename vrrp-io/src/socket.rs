@@ -469,9 +469,22 @@ fn open_raw(config: &SocketConfig, ifindex: u32) -> Result<Socket> {
             _ => Error::socket("bind VRRP socket to interface (SO_BINDTODEVICE)", e),
         })?;
     if let Some(size) = config.recv_buffer_size {
-        socket
-            .set_recv_buffer_size(size)
-            .map_err(|e| Error::socket("set VRRP socket receive buffer", e))?;
+        // SO_RCVBUFFORCE (CAP_NET_ADMIN) may exceed net.core.rmem_max, which a burst of
+        // adverts from hundreds of routers can; without the capability fall back to the
+        // capped SO_RCVBUF.
+        let value = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+        if sys::setsockopt(
+            socket.as_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            &value,
+        )
+        .is_err()
+        {
+            socket
+                .set_recv_buffer_size(size)
+                .map_err(|e| Error::socket("set VRRP socket receive buffer", e))?;
+        }
     }
     let opt = |what: &'static str| move |e: io::Error| Error::socket(what, e);
     let join = config.unicast_peers.is_empty();

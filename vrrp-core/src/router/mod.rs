@@ -359,11 +359,11 @@ impl VirtualRouter {
                 if let Some(due) = self.advert_at.filter(|&t| t <= now) {
                     self.queue_advert(self.effective_priority);
                     let next = due + self.config.advert_interval.to_duration();
-                    // Stay on the original cadence unless we were called very late.
+                    // Stay on the grid unless we were called very late.
                     self.advert_at = Some(if next > now {
                         next
                     } else {
-                        now + self.config.advert_interval.to_duration()
+                        self.next_advert_slot(now)
                     });
                 }
                 if self.announce_at.is_some_and(|t| t <= now) {
@@ -602,7 +602,7 @@ impl VirtualRouter {
         if repr.priority.is_shutdown() {
             // Another master is leaving: assert ourselves at once.
             self.queue_advert(ours);
-            self.advert_at = Some(now + self.config.advert_interval.to_duration());
+            self.advert_at = Some(self.next_advert_slot(now));
         } else if repr.priority > ours
             || (repr.priority == ours && src > self.config.primary_address)
         {
@@ -630,8 +630,23 @@ impl VirtualRouter {
             self.queue.push_back(Pending::Announce {
                 count: self.config.announce.repeat,
             });
-            self.advert_at = Some(now + self.config.advert_interval.to_duration());
+            self.advert_at = Some(self.next_advert_slot(now));
         }
+    }
+
+    /// When the next periodic advert is due after one sent at `now`: the next multiple of
+    /// Advertisement_Interval counted from the epoch of `now`, so at most one interval
+    /// away.
+    ///
+    /// Every master with the same interval thus advertises at the same instants: a host
+    /// running hundreds of routers wakes once per interval instead of once per router. The
+    /// gap between adverts never exceeds the interval, which is what backups rely on
+    /// (RFC 9568 section 6.4.3); only the first gap after a state change or an immediate
+    /// advert is shorter.
+    pub fn next_advert_slot(&self, now: Instant) -> Instant {
+        let interval = self.config.advert_interval.as_micros().max(1);
+        let slot = (now.as_micros() / interval).saturating_add(1);
+        Instant::from_micros(slot.saturating_mul(interval))
     }
 
     fn become_master(&mut self, now: Instant, reason: Reason) {
@@ -640,7 +655,7 @@ impl VirtualRouter {
         self.queue.push_back(Pending::Announce {
             count: self.config.announce.repeat,
         });
-        self.advert_at = Some(now + self.config.advert_interval.to_duration());
+        self.advert_at = Some(self.next_advert_slot(now));
         let announce = &self.config.announce;
         if !announce.second_burst_delay.is_zero() {
             self.second_burst_pending = true;
