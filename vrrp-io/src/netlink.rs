@@ -278,10 +278,6 @@ impl Netlink {
         prefix_len: u8,
         label: Option<&str>,
     ) -> Result<AddOutcome> {
-        validate_prefix(addr, prefix_len)?;
-        if let Some(label) = label {
-            validate_label(addr, label)?;
-        }
         self.check_not_elsewhere(ifindex, addr)?;
         self.add_address_unchecked(ifindex, addr, prefix_len, label)
     }
