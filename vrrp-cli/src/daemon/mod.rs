@@ -166,6 +166,13 @@ fn start_checkers(loaded: &Loaded, handle: &Handle) -> Vec<Checker> {
 /// Runs the daemon until SIGTERM / SIGINT.
 pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     let loaded = load(&opts.config)?;
+    // Claim the status socket before touching any address: a second daemon with the same
+    // socket (most likely the same configuration) must stop here.
+    let status_error = |source| DaemonError::StatusSocket {
+        path: opts.status_socket.clone(),
+        source,
+    };
+    let listener = status::bind(&opts.status_socket).map_err(status_error)?;
     let notifier = Arc::new(Mutex::new(Notifier::new(loaded.notify.clone())));
     let priorities: HashMap<String, u8> = loaded
         .plan
@@ -177,12 +184,7 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     let event_loop = EventLoop::new(loaded.plan.routers.clone(), observer)?;
     let handle = event_loop.handle();
     let checkers = Arc::new(Mutex::new(start_checkers(&loaded, &handle)));
-    status::serve(&opts.status_socket, handle.clone()).map_err(|source| {
-        DaemonError::StatusSocket {
-            path: opts.status_socket.clone(),
-            source,
-        }
-    })?;
+    status::serve(listener, handle.clone()).map_err(status_error)?;
 
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGTERM,

@@ -12,13 +12,8 @@ use vrrp_io::Handle;
 /// Where `vrrp run` listens and `vrrp status` asks by default.
 pub const DEFAULT_SOCKET: &str = "/run/vrrp/vrrp.sock";
 
-/// Serves status requests until the process ends. Removes a stale socket file first.
-pub fn serve(path: &Path, handle: Handle) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path)?;
+/// Serves status requests on `listener` (from [`bind`]) until the process ends.
+pub fn serve(listener: UnixListener, handle: Handle) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("status".into())
         .spawn(move || {
@@ -27,6 +22,22 @@ pub fn serve(path: &Path, handle: Handle) -> std::io::Result<()> {
             }
         })?;
     Ok(())
+}
+
+/// Creates the status socket at `path` (and its directory). Removes a stale socket file
+/// left by a daemon that died, but refuses one that a running daemon still answers on.
+pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    if UnixStream::connect(path).is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            "another vrrp daemon answers on this socket; stop it or pass --status-socket",
+        ));
+    }
+    let _ = std::fs::remove_file(path);
+    UnixListener::bind(path)
 }
 
 fn answer(mut stream: UnixStream, handle: &Handle) -> std::io::Result<()> {
@@ -211,4 +222,67 @@ pub fn render_text(routers: &[Value], out: &mut dyn Write) -> std::io::Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_status_explains_priority_master_and_peers() {
+        let router = json!({
+            "name": "VI_1", "interface": "eth0", "family": "IPv4", "vrid": 51,
+            "state": "backup", "base_priority": 100, "effective_priority": 98,
+            "tracks": [
+                {"id": 0, "weight": 0, "up": true, "contribution": 0},
+                {"id": 1000, "weight": -2, "up": false, "contribution": -2},
+            ],
+            "master": "192.168.100.10", "master_priority": 101,
+            "last_transition": {"seconds_ago": 12.5, "reason": "started, waiting for a master"},
+            "peers": [{"address": "192.168.100.10", "checksum_form": "v2"}],
+            "counters": {"adverts_received": 12, "auth_failures": 0},
+        });
+        let mut out = Vec::new();
+        render_text(&[router], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("VI_1 (eth0 IPv4 VRID 51): BACKUP"), "{text}");
+        assert!(
+            text.contains("priority 98 = base 100 -2 (track 1000 down, weight -2)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("master 192.168.100.10 (priority 101)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("last change 12.5s ago: started, waiting for a master"),
+            "{text}"
+        );
+        assert!(
+            text.contains("peer 192.168.100.10 checksum form v2"),
+            "{text}"
+        );
+        assert!(text.contains("counters adverts_received=12"), "{text}");
+        assert!(
+            !text.contains("auth_failures"),
+            "zero counters are left out: {text}"
+        );
+    }
+
+    #[test]
+    fn a_live_status_socket_is_not_taken_over_but_a_stale_one_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run").join("vrrp.sock");
+        let live = bind(&path).expect("creates the directory and the socket");
+        let err = bind(&path).expect_err("a running daemon answers there");
+        assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+        assert!(
+            UnixStream::connect(&path).is_ok(),
+            "the live socket still works"
+        );
+        // The daemon dies without cleaning up: its socket file stays, nobody answers.
+        drop(live);
+        assert!(path.exists());
+        bind(&path).expect("a stale socket file is replaced");
+    }
 }
