@@ -2146,3 +2146,37 @@ fn masters_with_one_interval_share_one_advert_grid() {
     assert_eq!(sends[0][1..], sends[1][1..sends[0].len()]);
     assert_eq!(sends[1][1..], sends[2][1..sends[1].len()]);
 }
+
+/// keepalived's `check_unicast_src`: with unicast peers and source checking, an advert
+/// from anyone else is dropped and counted; a configured peer is heard as usual.
+#[test]
+fn unicast_source_check_drops_strangers_only() {
+    let unicast_backup = |check: bool| {
+        let mut c = backup_b();
+        c.unicast_peers = vec![ip(HOST_A)];
+        c.check_unicast_source = check;
+        c
+    };
+    let stranger = Ipv4Addr::new(192, 168, 100, 66);
+    let mut adv = Advert::classic(101);
+    adv.src = stranger;
+    adv.dst = HOST_B;
+    assert_dropped(
+        unicast_backup(true),
+        adv.meta(),
+        &adv.bytes(),
+        |c| c.unknown_unicast_source,
+        |r| *r == DropReason::UnknownUnicastSource,
+    );
+    // Without the check (keepalived's default) the stranger is heard.
+    let mut open = VirtualRouter::new(unicast_backup(false), Instant::ZERO).expect("valid");
+    open.handle_packet(at(SECOND), &adv.meta(), &adv.bytes());
+    assert_eq!(open.statistics().adverts_received, 1);
+    // With it, the configured peer is heard.
+    let mut peer = Advert::classic(101);
+    peer.dst = HOST_B;
+    let mut checked = VirtualRouter::new(unicast_backup(true), Instant::ZERO).expect("valid");
+    checked.handle_packet(at(SECOND), &peer.meta(), &peer.bytes());
+    assert_eq!(checked.statistics().adverts_received, 1);
+    assert_eq!(checked.statistics().drops.total(), 0);
+}

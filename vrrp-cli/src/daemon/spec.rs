@@ -93,6 +93,7 @@ fn instance_spec(
     rc.auth = inst.auth;
     rc.checksum_mode = inst.checksum_mode;
     rc.unicast_peers = inst.unicast_peers.clone();
+    rc.check_unicast_source = inst.check_unicast_src;
     rc.announce = AnnounceConfig {
         repeat: inst.garp.master_repeat.clamp(1, u8::MAX as u32) as u8,
         second_burst_delay: inst.garp.master_delay,

@@ -90,6 +90,7 @@ pub fn to_json(r: &RouterStatus) -> Value {
             "auth_type_mismatch": d.auth_type_mismatch,
             "auth_failures": d.auth_failures,
             "address_owner": d.address_owner,
+            "unknown_unicast_source": d.unknown_unicast_source,
         },
     })
 }

@@ -99,6 +99,10 @@ pub struct RouterConfig {
     /// Send adverts to these addresses instead of the multicast group (keepalived's
     /// `unicast_peer`).
     pub unicast_peers: Vec<IpAddr>,
+    /// With unicast peers: drop adverts whose source is not one of them (keepalived's
+    /// `check_unicast_src`), so that a stray or spoofed sender on a shared network cannot
+    /// take part in the election.
+    pub check_unicast_source: bool,
     /// Gratuitous ARP / unsolicited NA settings.
     pub announce: AnnounceConfig,
     /// Tracked objects and their weights.
@@ -122,6 +126,7 @@ impl RouterConfig {
             auth: Auth::None,
             checksum_mode: ChecksumMode::default(),
             unicast_peers: Vec::new(),
+            check_unicast_source: false,
             announce: AnnounceConfig::default(),
             tracks: Vec::new(),
         }

@@ -133,6 +133,8 @@ pub enum DropReason {
     AddressOwner,
     /// The advert's VRID is not this router's.
     VridMismatch(u8),
+    /// Unicast mode with source checking: the sender is not a configured peer.
+    UnknownUnicastSource,
 }
 
 impl fmt::Display for DropReason {
@@ -152,6 +154,9 @@ impl fmt::Display for DropReason {
                 f.write_str("we are the address owner; adverts are ignored")
             }
             DropReason::VridMismatch(v) => write!(f, "VRID {v} is not configured here"),
+            DropReason::UnknownUnicastSource => {
+                f.write_str("the sender is not one of the configured unicast peers")
+            }
         }
     }
 }

@@ -289,6 +289,12 @@ impl VirtualRouter {
         if repr.vrid != self.config.vrid {
             return self.drop_packet(meta.src, DropReason::VridMismatch(repr.vrid.get()));
         }
+        if self.config.check_unicast_source
+            && !self.config.unicast_peers.is_empty()
+            && !self.config.unicast_peers.contains(&meta.src)
+        {
+            return self.drop_packet(meta.src, DropReason::UnknownUnicastSource);
+        }
         if meta.src == self.config.primary_address {
             // Our own advert looped back: not a peer.
             return;

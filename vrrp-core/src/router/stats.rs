@@ -49,6 +49,8 @@ pub struct DropCounters {
     pub auth_failures: u64,
     /// Discarded because we own the addresses.
     pub address_owner: u64,
+    /// Unicast mode with source checking: sender not a configured peer.
+    pub unknown_unicast_source: u64,
 }
 
 impl DropCounters {
@@ -76,6 +78,7 @@ impl DropCounters {
             DropReason::IntervalMismatch { .. } => &mut self.interval_errors,
             DropReason::AddressOwner => &mut self.address_owner,
             DropReason::VridMismatch(_) => &mut self.vrid_errors,
+            DropReason::UnknownUnicastSource => &mut self.unknown_unicast_source,
         };
         *counter += 1;
     }
@@ -93,5 +96,6 @@ impl DropCounters {
             + self.auth_type_mismatch
             + self.auth_failures
             + self.address_owner
+            + self.unknown_unicast_source
     }
 }
