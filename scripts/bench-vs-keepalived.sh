@@ -20,12 +20,18 @@
 #   S3  one VRID, priority 101 (A) / 100 (B), advert_int 0.1 and 0.01: A's bridge port
 #       goes down; gap from A's last advert to B's first (against Master_Down_Interval,
 #       360.9375 ms / 36.09375 ms) and from B's first advert to its first gratuitous ARP.
+#   S4  S3 with 255 VRIDs (1..255), priority 101 (A) / 100 (B) for all, advert_int 0.01 and
+#       0.1 (--s4-intervals): once A holds all 255 VIPs and B none, the client captures
+#       (tcpdump --immediate-mode, 64 MiB buffer, snaplen 128) for 1 s, A's bridge port
+#       goes down, 1.5 s more. Per VRID, the gap from A's last advert to B's first, against
+#       Master_Down_Interval: median / p95 / max deviation over the VRIDs; how many VRIDs B
+#       took over, VRIDs with two advertisers in the last 0.5 s, kernel drops of the capture.
 #
 # Usage: scripts/bench-vs-keepalived.sh [--impl both|keepalived|vrrp] [--out DIR]
 #          [--s1-secs N] [--s1-runs N] [--cpu-secs N] [--runs N] [--no-build]
-#          [--only all|s1|s3] [--modes split,pure]
+#          [--only all|s1|s3|s4] [--modes split,pure] [--s4-runs N] [--s4-intervals 10,100]
 # Defaults: 20 s S1 captures, 3 S1 runs per mode (the first one also does S2), 30 s CPU
-# window, 3 takeover runs per interval.
+# window, 3 takeover runs per interval (S3: --runs, S4: --s4-runs).
 # Needs root, keepalived, tcpdump, python3. Prints a table (keepalived, vrrp, ratio
 # vrrp/keepalived); every log, config and capture stays in the output directory.
 set -uo pipefail
@@ -40,6 +46,9 @@ NVRID=200
 BUILD=1
 ONLY=all
 MODES="split pure"
+S4_RUNS=3
+S4_NVRID=255
+S4_INTERVALS="10 100"
 OUT=""
 ARGS="$*"
 
@@ -56,6 +65,8 @@ while [ $# -gt 0 ]; do
         --no-build) BUILD=0; shift ;;
         --only) ONLY=${2:?}; shift 2 ;;
         --modes) MODES=${2:?}; MODES=${MODES//,/ }; shift 2 ;;
+        --s4-runs) S4_RUNS=${2:?}; shift 2 ;;
+        --s4-intervals) S4_INTERVALS=${2:?}; S4_INTERVALS=${S4_INTERVALS//,/ }; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -65,7 +76,10 @@ case "$IMPL" in
     keepalived|vrrp) IMPLS=$IMPL ;;
     *) echo "--impl must be both, keepalived or vrrp" >&2; exit 2 ;;
 esac
-case "$ONLY" in all|s1|s3) ;; *) echo "--only must be all, s1 (S1+S2) or s3" >&2; exit 2 ;; esac
+case "$ONLY" in all|s1|s3|s4) ;; *) echo "--only must be all, s1 (S1+S2), s3 or s4" >&2; exit 2 ;; esac
+for iv in $S4_INTERVALS; do
+    case "$iv" in 10|100) ;; *) echo "--s4-intervals: 10 and/or 100 (ms)" >&2; exit 2 ;; esac
+done
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ANALYZE="python3 $ROOT/scripts/bench_analyze.py"
@@ -269,10 +283,14 @@ stop_pair() {
 
 pair_alive() { alive "$PID_A" && alive "$PID_B"; }
 
-# cap_start FILE: tcpdump on the client, returns once it is listening (bounded 5 s).
+# cap_start FILE [TCPDUMP OPTIONS...]: tcpdump on the client, returns once it is listening
+# (bounded 5 s). The options default to -B 16384 (KiB); S4 passes a larger buffer and
+# --immediate-mode.
 cap_start() {
     local f=$1 i
-    ip netns exec "$NS_C" tcpdump -nn -tt -U -B 16384 -Z root -i eth0 -w "$f" 'ip proto 112 or arp' 2>"$f.err" &
+    shift
+    [ $# -gt 0 ] || set -- -B 16384
+    ip netns exec "$NS_C" tcpdump -nn -tt -U "$@" -Z root -i eth0 -w "$f" 'ip proto 112 or arp' 2>"$f.err" &
     CAP_PID=$!
     for i in $(seq 1 100); do
         grep -q 'listening on' "$f.err" 2>/dev/null && return 0
@@ -290,6 +308,7 @@ cap_stop() {
     wait "$CAP_PID" 2>/dev/null
     CAP_PID=""
     awk '/dropped by kernel/ {print $1; found=1} END {if (!found) print "NA"}' "$f.err" >"$f.drops"
+    awk '/dropped by interface/ {print $1; found=1} END {if (!found) print "NA"}' "$f.err" >"$f.ifdrops"
 }
 
 count_master() {
@@ -542,6 +561,101 @@ scenario_takeover() {
     record "$impl" "to$ms.garp_median_ms" "$($ANALYZE median ${garps//\//})"
 }
 
+# ---- S4: takeover with 255 VRIDs -----------------------------------------------------
+
+# ns_vip_count NS: how many of our VIPs (10.10.x.y) the host's eth0 holds.
+ns_vip_count() {
+    ip -n "$1" -4 -o addr show dev eth0 2>/dev/null | grep -c ' inet 10\.10\.'
+}
+
+# takeover_many_run IMPL ADVERT_MS RUN: records s4x<ms>.r<RUN>.* keys.
+takeover_many_run() {
+    local impl=$1 ms=$2 n=$3
+    local d=$OUT/$impl/s4-${ms}ms-run$n k="s4x$ms.r$n" adv mdi v
+    mkdir -p "$d"
+    adv=$(awk -v ms="$ms" 'BEGIN {printf "%g", ms/1000}')
+    mdi=$(awk -v ms="$ms" 'BEGIN {printf "%.5f", 3*ms + 156*ms/256}')
+    lab_up
+    local up0 la
+    up0=$(uptime_s); la=$(loadavg)
+    for v in $(seq 1 "$S4_NVRID"); do echo "$v 101 10.10.$(( v / 256 )).$(( v % 256 ))"; done | gen_conf "$d/a.conf" bench-a "$adv"
+    for v in $(seq 1 "$S4_NVRID"); do echo "$v 100 10.10.$(( v / 256 )).$(( v % 256 ))"; done | gen_conf "$d/b.conf" bench-b "$adv"
+    start_pair "$impl" "$d"
+    # Converged: A holds every VIP and B none, at two polls 0.5 s apart (bounded 30 s).
+    local i ok=0 na nb conv_s=NA
+    for i in $(seq 1 150); do
+        na=$(ns_vip_count "$NS_A"); nb=$(ns_vip_count "$NS_B")
+        if [ "$na" = "$S4_NVRID" ] && [ "$nb" = 0 ]; then
+            [ "$conv_s" = NA ] && conv_s=$(elapsed "$T0" "$(now)")
+            ok=$(( ok + 1 ))
+            [ $ok -ge 2 ] && break
+            nap 0.5
+            continue
+        fi
+        ok=0 conv_s=NA
+        pair_alive || break
+        sleep 0.2
+    done
+    record "$impl" "$k.loadavg_at_start" "$la"
+    record "$impl" "$k.a_held_all_vips_after_s" "$conv_s"
+    if [ $ok -lt 2 ]; then
+        tail_logs "$d"
+        record "$impl" "$k.note" "not converged within 30 s (A $na VIPs, B $nb)"
+        stop_pair "$d"; lab_down
+        return 1
+    fi
+    local ea0 eb0 cs0 cs1
+    ea0=$(count_master "$impl" "$d/a.log"); eb0=$(count_master "$impl" "$d/b.log")
+    # --immediate-mode makes libpcap use TPACKET_V2, a ring of snaplen-sized slots: with the
+    # default snaplen (262144) 64 MiB is only 256 slots, and B's takeover burst overflowed it
+    # (kernel drops). 128 bytes hold Ethernet + IPv4 + the VRRP header and first VIP, or ARP.
+    cap_start "$d/takeover.pcap" -B 65536 -s 128 --immediate-mode
+    cs0=$(cpu_snap)
+    nap 1
+    local down_at
+    down_at=$(now)
+    echo "$down_at" >"$d/link_down_at"
+    ip -n "$NS_S" link set pa down
+    nap 1.5
+    cs1=$(cpu_snap)
+    cap_stop "$d/takeover.pcap"
+    nb=$(ns_vip_count "$NS_B")
+    local ea1 eb1 alive_ok=yes
+    pair_alive || alive_ok=no
+    ea1=$(count_master "$impl" "$d/a.log"); eb1=$(count_master "$impl" "$d/b.log")
+    local ka=""
+    [ "$impl" = keepalived ] && ka=$(ka_late "$d/a.log" "$d/b.log")
+    stop_pair "$d"
+    lab_down
+    record "$impl" "$k.daemons_alive_at_end" "$alive_ok"
+    record "$impl" "$k.pcap_kernel_drops" "$(cat "$d/takeover.pcap.drops")"
+    record "$impl" "$k.pcap_if_drops" "$(cat "$d/takeover.pcap.ifdrops")"
+    record "$impl" "$k.b_vips_at_end" "$nb"
+    record "$impl" "$k.master_entries_a_startup" "$ea0"
+    record "$impl" "$k.master_entries_b_startup" "$eb0"
+    record "$impl" "$k.master_entries_b_takeover" "$(( eb1 - eb0 ))"
+    record "$impl" "$k.machine_busy_pct" "$(busy_pct "$cs0" "$cs1")"
+    record "$impl" "$k.kernel_stalls" "$(kernel_stalls_since "$up0")"
+    if [ -n "$ka" ]; then
+        record "$impl" "$k.ka_late_timer_lines" "${ka% *}"
+        record "$impl" "$k.ka_late_timer_max_s" "${ka#* }"
+    fi
+    local kv
+    while IFS= read -r kv; do
+        record "$impl" "$k.${kv%%=*}" "${kv#*=}"
+    done < <($ANALYZE takeover-many "$d/takeover.pcap" --old "$IP_A" --new "$IP_B" --nvrid "$S4_NVRID" \
+                 --mdi-ms "$mdi" --down-at "$down_at" --per-vrid "$d/per-vrid.tsv")
+    log "$impl: S4 $ms ms run $n: $(grep -P "^$impl\t$k\.(taken_over|dev_p50_ms|dev_p95_ms|dev_max_ms|two_sources_after|b_before_down|pcap_kernel_drops|old_interval_max_ms|machine_busy_pct)\t" "$RESULTS" | cut -f2,3 | sed "s/^$k\.//" | tr '\t\n' '= ')"
+}
+
+scenario_takeover_many() {
+    local impl=$1 ms=$2 n
+    log "$impl: S4 takeover, $S4_NVRID VRIDs at $ms ms adverts, $S4_RUNS runs"
+    for n in $(seq 1 "$S4_RUNS"); do
+        takeover_many_run "$impl" "$ms" "$n" || log "$impl: S4 $ms ms run $n failed"
+    done
+}
+
 # ---- main ----------------------------------------------------------------------------
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, raw sockets)"
@@ -571,19 +685,26 @@ record meta s1_secs "$S1_SECS"
 record meta cpu_secs "$CPU_SECS"
 record meta runs "$RUNS"
 record meta s1_runs "$S1_RUNS"
+record meta s4_runs "$S4_RUNS"
+record meta s4_intervals "$S4_INTERVALS"
 log "output: $OUT (namespaces ${P}s/a/b/c)"
 
 for impl in $IMPLS; do
-    if [ "$ONLY" != s3 ]; then
+    if [ "$ONLY" = all ] || [ "$ONLY" = s1 ]; then
         for mode in $MODES; do
             for rep in $(seq 1 "$S1_RUNS"); do
                 scenario_multi "$impl" "$mode" "$rep" || log "$impl: S1 $mode run $rep failed"
             done
         done
     fi
-    if [ "$ONLY" != s1 ]; then
+    if [ "$ONLY" = all ] || [ "$ONLY" = s3 ]; then
         scenario_takeover "$impl" 100
         scenario_takeover "$impl" 10
+    fi
+    if [ "$ONLY" = all ] || [ "$ONLY" = s4 ]; then
+        for iv in $S4_INTERVALS; do
+            scenario_takeover_many "$impl" "$iv"
+        done
     fi
 done
 

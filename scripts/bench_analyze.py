@@ -17,6 +17,14 @@ appends to its results file; `table` formats that results file.
       Gap from the old master's last advert to the new master's first advert after it,
       its deviation from Master_Down_Interval, and the delay from that first advert to
       the new master's first gratuitous ARP for the VIP.
+  takeover-many PCAP --old IP --new IP --nvrid N --mdi-ms MS --down-at EPOCH [--per-vrid TSV]
+      The same per VRID (1..N): for every VRID with an advert from --new after --old's last
+      advert, the gap and its deviation from Master_Down_Interval; prints how many VRIDs
+      were taken over and the median / p95 (nearest rank) / min / max deviation over them,
+      plus checks: VRIDs --new advertised before --down-at (not converged), adverts from
+      --old later than 5 ms after --down-at, VRIDs with two sources (or none) in the last
+      0.5 s of the capture, and --old's advert intervals per VRID before --down-at (its
+      rhythm: a late scheduler shows here).
   median V...
       The median of the numbers given (NA when there are none).
   table RESULTS [--markdown]
@@ -226,6 +234,87 @@ def cmd_takeover(args):
         print("garp_count_2s=0")
 
 
+def pct_nearest(vals, q):
+    """Nearest-rank percentile of a non-empty list."""
+    v = sorted(vals)
+    i = max(0, min(len(v) - 1, int(-(-q * len(v) // 100)) - 1))
+    return v[i]
+
+
+def cmd_takeover_many(args):
+    old_ts, new_ts = {}, {}
+    last_ts = None
+    n_pk = 0
+    for p in packets(args.pcap):
+        if p["kind"] != "vrrp":
+            continue
+        n_pk += 1
+        last_ts = p["ts"]
+        if p["src"] == args.old and p["prio"] > 0:
+            old_ts.setdefault(p["vrid"], []).append(p["ts"])
+        elif p["src"] == args.new:
+            new_ts.setdefault(p["vrid"], []).append(p["ts"])
+    print(f"adverts_captured={n_pk}")
+    devs, gaps, firsts, ivals = [], [], [], []
+    rows = []
+    b_before = old_late = 0
+    for vrid in range(1, args.nvrid + 1):
+        o = old_ts.get(vrid, [])
+        nw = new_ts.get(vrid, [])
+        if any(t < args.down_at for t in nw):
+            b_before += 1
+        old_late += sum(1 for t in o if t > args.down_at + 0.005)
+        pre = [t for t in o if t <= args.down_at]
+        ivals += [(b - a) * 1e3 for a, b in zip(pre, pre[1:])]
+        if not o:
+            rows.append((vrid, "NA", "NA", "NA"))
+            continue
+        last_old = o[-1]
+        after = [t for t in nw if t > last_old]
+        if not after:
+            rows.append((vrid, fmt(last_old, 6), "NA", "NA"))
+            continue
+        gap = (after[0] - last_old) * 1e3
+        gaps.append(gap)
+        devs.append(gap - args.mdi_ms)
+        firsts.append(after[0])
+        rows.append((vrid, fmt(last_old, 6), fmt(after[0], 6), fmt(gap)))
+    print(f"taken_over={len(devs)}")
+    print(f"vrids_heard_from_old={len(old_ts)}")
+    if devs:
+        print(f"gap_p50_ms={fmt(statistics.median(gaps))}")
+        print(f"dev_p50_ms={fmt(statistics.median(devs))}")
+        print(f"dev_p95_ms={fmt(pct_nearest(devs, 95))}")
+        print(f"dev_min_ms={fmt(min(devs))}")
+        print(f"dev_max_ms={fmt(max(devs))}")
+        print(f"new_first_spread_ms={fmt((max(firsts) - min(firsts)) * 1e3)}")
+    else:
+        for key in ("gap_p50_ms", "dev_p50_ms", "dev_p95_ms", "dev_min_ms", "dev_max_ms", "new_first_spread_ms"):
+            print(f"{key}=NA")
+    lasts = [v[-1] for v in old_ts.values()]
+    if lasts:
+        print(f"old_last_spread_ms={fmt((max(lasts) - min(lasts)) * 1e3)}")
+    print(f"b_before_down={b_before}")
+    print(f"old_adverts_after_down={old_late}")
+    if ivals:
+        print(f"old_interval_p50_ms={fmt(statistics.median(ivals))}")
+        print(f"old_interval_max_ms={fmt(max(ivals))}")
+    two = silent = 0
+    if last_ts is not None:
+        for vrid in range(1, args.nvrid + 1):
+            srcs = {s for s, ts in ((args.old, old_ts.get(vrid, [])), (args.new, new_ts.get(vrid, [])))
+                    if any(t >= last_ts - 0.5 for t in ts)}
+            two += len(srcs) > 1
+            silent += not srcs
+    print(f"two_sources_after={two}")
+    print(f"silent_after={silent}")
+    if args.per_vrid:
+        with open(args.per_vrid, "w") as f:
+            f.write("vrid\told_last\tnew_first\tgap_ms\n")
+            for r in rows:
+                f.write("\t".join(str(x) for x in r) + "\n")
+
+
 def cmd_median(args):
     vals = [float(v) for v in args.values if num(v) is not None]
     print(fmt(statistics.median(vals)) if vals else "NA")
@@ -300,6 +389,29 @@ def rows(meta):
         out.append(("  first advert -> first gratuitous ARP [ms], per run", f"to{iv}.garps_ms", False))
         out.append(("  median first advert -> first GARP [ms]", f"to{iv}.garp_median_ms", True))
         out.append(("  machine: kernel stall reports during the runs", f"to{iv}.kernel_stalls", False))
+    n4 = meta.get("s4_runs", "?")
+    for iv in meta.get("s4_intervals", "").split():
+        mdi = f"{3 * int(iv) + 156 * int(iv) / 256:g}"
+        p = f"s4x{iv}."
+        out.append((f"S4 takeover, 255 VRIDs, v3 @{iv} ms, prio 101/100, MDI {mdi} ms; {n4} runs", None, True))
+        out.append(("  VRIDs B took over (of 255), per run", p + "taken_over_runs", False))
+        out.append(("  deviation from MDI over the VRIDs [ms]: median (median of runs)", p + "dev_p50_ms", True))
+        out.append(("  deviation from MDI [ms]: median, per run", p + "dev_p50_ms_runs", False))
+        out.append(("  deviation from MDI [ms]: p95 (median of runs)", p + "dev_p95_ms", True))
+        out.append(("  deviation from MDI [ms]: p95, per run", p + "dev_p95_ms_runs", False))
+        out.append(("  deviation from MDI [ms]: max (median of runs)", p + "dev_max_ms", True))
+        out.append(("  deviation from MDI [ms]: max, per run", p + "dev_max_ms_runs", False))
+        out.append(("  deviation from MDI [ms]: min, per run", p + "dev_min_ms_runs", False))
+        out.append(("  A's last adverts, first to last VRID [ms], per run", p + "old_last_spread_ms_runs", False))
+        out.append(("  B's first adverts, first to last VRID [ms], per run", p + "new_first_spread_ms_runs", False))
+        out.append(("  VRIDs with two advertisers / none in the last 0.5 s, per run", p + "after_runs", False))
+        out.append(("  VRIDs B advertised before the link went down, per run", p + "b_before_down_runs", False))
+        out.append(("  A's advert interval per VRID before it: median / max [ms], per run", p + "old_ival_runs", False))
+        out.append(("  capture: packets dropped by kernel, per run", p + "pcap_kernel_drops_runs", False))
+        out.append(("  A held all 255 VIPs (B none) after [s], per run", p + "a_held_all_vips_after_s_runs", False))
+        out.append(("  master entries at start-up A / B, per run", p + "startup_runs", False))
+        out.append(("  keepalived 'timer expired N s ago' lines (max N), per run", p + "ka_late_runs", False))
+        out.append(("  machine: kernel stalls / busy % of 2 cores during the capture, per run", p + "disturbance_runs", False))
     return out
 
 
@@ -332,6 +444,24 @@ def derive(r):
             r[f"{mode}.ka_late_runs"] = ", ".join(late)
         if runs:
             r[f"{mode}.disturbance_runs"] = ", ".join(dist)
+    s4 = sorted({k.split(".")[0] for k in r if k.startswith("s4x")})
+    for mode in s4:
+        runs = sorted({int(k.split(".")[1][1:]) for k in r
+                       if k.startswith(mode + ".r") and k.split(".")[1][1:].isdigit()})
+        cols = {"after_runs": [], "old_ival_runs": [], "startup_runs": [], "ka_late_runs": [], "disturbance_runs": []}
+        for n in runs:
+            p = f"{mode}.r{n}."
+            g = lambda key: r.get(p + key, "?")
+            cols["after_runs"].append(f"{g('two_sources_after')} / {g('silent_after')}")
+            cols["old_ival_runs"].append(f"{g('old_interval_p50_ms')} / {g('old_interval_max_ms')}")
+            cols["startup_runs"].append(f"{g('master_entries_a_startup')} / {g('master_entries_b_startup')}")
+            if p + "ka_late_timer_lines" in r:
+                nl = r[p + "ka_late_timer_lines"]
+                cols["ka_late_runs"].append(nl if nl == "0" else f"{nl} ({r.get(p + 'ka_late_timer_max_s', '?')} s)")
+            cols["disturbance_runs"].append(f"{g('kernel_stalls')}/{g('machine_busy_pct')}")
+        for key, vals in cols.items():
+            if vals:
+                r[f"{mode}.{key}"] = ", ".join(vals)
     for iv in ("100", "10"):
         ks = [r[k] for k in sorted(r) if k.startswith(f"to{iv}.run") and k.endswith(".kernel_stalls")]
         if ks:
@@ -344,12 +474,22 @@ def cmd_table(args):
         derive(r)
     ka, vr = res.get("keepalived", {}), res.get("vrrp", {})
     table = [("metric", "keepalived", "vrrp", "vrrp/ka")]
+    section = []
+
+    def flush():
+        # A section none of whose rows has a value (a scenario not run) is left out.
+        if any(r[1] != "-" or r[2] != "-" for r in section[1:]):
+            table.extend(section)
+        section.clear()
+
     for label, key, with_ratio in rows(meta):
         if key is None:
-            table.append((label, "", "", ""))
+            flush()
+            section.append((label, "", "", ""))
             continue
         k, v = ka.get(key, "-"), vr.get(key, "-")
-        table.append((label, k, v, ratio(k, v) if with_ratio else ""))
+        section.append((label, k, v, ratio(k, v) if with_ratio else ""))
+    flush()
     if args.markdown:
         print("| " + " | ".join(table[0]) + " |")
         print("|---|---:|---:|---:|")
@@ -389,13 +529,21 @@ def main():
     t.add_argument("--vip", required=True)
     t.add_argument("--new-mac", required=True)
     t.add_argument("--mdi-ms", type=float, required=True)
+    tm = sub.add_parser("takeover-many")
+    tm.add_argument("pcap")
+    tm.add_argument("--old", required=True)
+    tm.add_argument("--new", required=True)
+    tm.add_argument("--nvrid", type=int, required=True)
+    tm.add_argument("--mdi-ms", type=float, required=True)
+    tm.add_argument("--down-at", type=float, required=True)
+    tm.add_argument("--per-vrid")
     m = sub.add_parser("median")
     m.add_argument("values", nargs="*")
     r = sub.add_parser("table")
     r.add_argument("results")
     r.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
-    {"median": cmd_median, "converge": cmd_converge, "steady": cmd_steady, "takeover": cmd_takeover, "table": cmd_table}[args.cmd](args)
+    {"median": cmd_median, "converge": cmd_converge, "steady": cmd_steady, "takeover": cmd_takeover, "takeover-many": cmd_takeover_many, "table": cmd_table}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -505,7 +505,9 @@ impl EventLoop {
                     Ok(())
                 }
                 Output::Event(event) => {
-                    (self.observer)(&io.spec.name, Notice::Event(&event));
+                    // Logging and notify scripts wait too: a log line written between
+                    // two adverts delays every later one.
+                    deferred.push((key, AddressWork::Notify(event)));
                     Ok(())
                 }
             };
@@ -528,6 +530,10 @@ impl EventLoop {
                         .del_address(io.ifindex, v.addr, v.prefix_len)
                         .map(|_| ())
                 }),
+                AddressWork::Notify(event) => {
+                    (self.observer)(&io.spec.name, Notice::Event(&event));
+                    Ok(())
+                }
                 AddressWork::Announce(count) => match self.announcers.get(&io.ifindex) {
                     Some(announcer) => (0..count).try_for_each(|_| {
                         io.spec
@@ -546,12 +552,14 @@ impl EventLoop {
     }
 }
 
-/// Address changes and announcements, carried out after every pending advert is sent.
+/// Address changes, announcements and events, carried out in order after every pending
+/// advert is sent.
 #[derive(Debug, Clone, Copy)]
 enum AddressWork {
     Add,
     Remove,
     Announce(u8),
+    Notify(Event),
 }
 
 /// The address a router on `ifname` advertises from: for IPv4 the interface's first
