@@ -2180,3 +2180,21 @@ fn unicast_source_check_drops_strangers_only() {
     assert_eq!(checked.statistics().adverts_received, 1);
     assert_eq!(checked.statistics().drops.total(), 0);
 }
+
+/// A zero re-announce period (keepalived's `garp_master_refresh 0`) means "never", not a
+/// timer that is always due and would spin the caller's loop.
+#[test]
+fn zero_refresh_period_means_no_refresh() {
+    let mut c = classic(HOST_A, 255);
+    c.announce.second_burst_delay = Duration::ZERO;
+    c.announce.refresh = Some(Duration::ZERO);
+    let t = at(5);
+    let mut owner = VirtualRouter::new(c, t).expect("valid");
+    drain(&mut owner);
+    assert_eq!(owner.state(), State::Master);
+    assert_eq!(owner.poll_timeout(), Some(next_slot(5, SECOND)));
+    owner.handle_timeout(next_slot(5, SECOND));
+    let outs = drain(&mut owner);
+    assert!(!has_announce(&outs));
+    assert_eq!(owner.poll_timeout(), Some(at(2 * SECOND)));
+}

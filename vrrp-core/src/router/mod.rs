@@ -377,7 +377,7 @@ impl VirtualRouter {
                         count: self.config.announce.repeat,
                     });
                     self.second_burst_pending = false;
-                    self.announce_at = self.config.announce.refresh.map(|r| now + r);
+                    self.announce_at = self.next_refresh(now);
                 }
             }
             State::Initialize | State::Fault => {}
@@ -655,6 +655,16 @@ impl VirtualRouter {
         Instant::from_micros(slot.saturating_mul(interval))
     }
 
+    /// When the next periodic re-announcement is due; a zero refresh period means none
+    /// (as keepalived's `garp_master_refresh 0`), never a timer that is always due.
+    fn next_refresh(&self, now: Instant) -> Option<Instant> {
+        self.config
+            .announce
+            .refresh
+            .filter(|r| !r.is_zero())
+            .map(|r| now + r)
+    }
+
     fn become_master(&mut self, now: Instant, reason: Reason) {
         self.queue_advert(self.effective_priority);
         self.queue.push_back(Pending::AddVips);
@@ -667,7 +677,7 @@ impl VirtualRouter {
             self.second_burst_pending = true;
             self.announce_at = Some(now + announce.second_burst_delay);
         } else {
-            self.announce_at = announce.refresh.map(|r| now + r);
+            self.announce_at = self.next_refresh(now);
         }
         self.master_adver_interval = self.config.advert_interval;
         self.stats.master_transitions += 1;
