@@ -17,6 +17,7 @@ use vrrp_io::event_loop::Notice;
 use vrrp_io::netlink::Netlink;
 use vrrp_io::{EventLoop, Handle};
 
+use crate::config::ScriptUser;
 use crate::config::{self, Config, Diagnostic};
 use notify::Notifier;
 use scripts::{Checker, RunAs};
@@ -73,7 +74,10 @@ struct Loaded {
     config: Config,
     plan: spec::Plan,
     initial: HashMap<String, bool>,
-    notify: HashMap<String, (config::Notify, Option<RunAs>)>,
+    notify: HashMap<String, (config::Notify, Option<ScriptUser>)>,
+    /// Who each runnable check script runs as; scripts whose user does not exist are
+    /// missing (logged, never run, so they count as failing).
+    run_as: HashMap<String, Option<RunAs>>,
 }
 
 fn load(path: &Path) -> Result<Loaded, DaemonError> {
@@ -82,28 +86,33 @@ fn load(path: &Path) -> Result<Loaded, DaemonError> {
     for w in &warnings {
         tracing::warn!("{w}");
     }
-    let default_user = config
-        .global
-        .script_user
-        .as_ref()
-        .and_then(scripts::resolve_user);
+    let global_user = config.global.script_user.as_ref();
+    let run_as: HashMap<String, Option<RunAs>> = config
+        .scripts
+        .iter()
+        .filter_map(
+            |s| match scripts::run_as_for(s.user.as_ref(), global_user) {
+                Ok(r) => Some((s.name.clone(), r)),
+                Err(e) => {
+                    tracing::error!("vrrp_script {}: {e}", s.name);
+                    None
+                }
+            },
+        )
+        .collect();
     // Run every tracked check once before starting, so routers start with the right
     // priority instead of flapping a few seconds later.
     let initial: HashMap<String, bool> = std::thread::scope(|s| {
         let jobs: Vec<_> = config
             .scripts
             .iter()
-            .map(|script| {
-                let run_as = script
-                    .user
-                    .as_ref()
-                    .and_then(scripts::resolve_user)
-                    .or(default_user);
-                s.spawn(move || {
+            .filter_map(|script| {
+                let run_as = *run_as.get(&script.name)?;
+                Some(s.spawn(move || {
                     let outcome =
                         scripts::run_once(&script.script.argv, scripts::timeout_of(script), run_as);
                     (script.name.clone(), outcome == scripts::Outcome::Success)
-                })
+                }))
             })
             .collect();
         jobs.into_iter().filter_map(|j| j.join().ok()).collect()
@@ -115,23 +124,23 @@ fn load(path: &Path) -> Result<Loaded, DaemonError> {
     let notify = config
         .instances
         .iter()
-        .map(|i| (i.name.clone(), (i.notify.clone(), default_user)))
+        .map(|i| {
+            (
+                i.name.clone(),
+                (i.notify.clone(), config.global.script_user.clone()),
+            )
+        })
         .collect();
     Ok(Loaded {
         config,
         plan,
         initial,
         notify,
+        run_as,
     })
 }
 
 fn start_checkers(loaded: &Loaded, handle: &Handle) -> Vec<Checker> {
-    let default_user = loaded
-        .config
-        .global
-        .script_user
-        .as_ref()
-        .and_then(scripts::resolve_user);
     loaded
         .config
         .scripts
@@ -147,11 +156,7 @@ fn start_checkers(loaded: &Loaded, handle: &Handle) -> Vec<Checker> {
             if tracks.is_empty() {
                 return None; // defined but tracked by no instance
             }
-            let run_as = script
-                .user
-                .as_ref()
-                .and_then(scripts::resolve_user)
-                .or(default_user);
+            let run_as = *loaded.run_as.get(&script.name)?;
             let up = loaded.initial.get(&script.name).copied().unwrap_or(false);
             let handle = handle.clone();
             Some(Checker::spawn(script.clone(), run_as, up, move |up| {

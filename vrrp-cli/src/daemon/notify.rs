@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use vrrp_core::router::State;
 
-use super::scripts::{run_once, RunAs};
-use crate::config::{Notify, NotifyScript};
+use super::scripts::{run_as_for, run_once, RunAs};
+use crate::config::{Notify, NotifyScript, ScriptUser};
 
 /// Notify scripts are killed after this long, so a hung one cannot hold up the rest.
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -20,13 +20,13 @@ struct Job {
 
 /// Runs notify scripts on one worker thread, in the order of the state changes.
 pub struct Notifier {
-    scripts: HashMap<String, (Notify, Option<RunAs>)>,
+    scripts: HashMap<String, (Notify, Option<ScriptUser>)>,
     tx: Sender<Job>,
 }
 
 impl Notifier {
-    /// `scripts`: each instance's notify settings and the user to run them as.
-    pub fn new(scripts: HashMap<String, (Notify, Option<RunAs>)>) -> Notifier {
+    /// `scripts`: each instance's notify settings and global_defs' `script_user`.
+    pub fn new(scripts: HashMap<String, (Notify, Option<ScriptUser>)>) -> Notifier {
         let (tx, rx) = mpsc::channel::<Job>();
         let _ = std::thread::Builder::new()
             .name("notify".into())
@@ -43,7 +43,7 @@ impl Notifier {
     /// As keepalived: the state-specific script runs as written; `notify` gets
     /// `INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>` appended.
     pub fn state_changed(&self, instance: &str, state: State, priority: u8) {
-        let Some((notify, run_as)) = self.scripts.get(instance) else {
+        let Some((notify, global_user)) = self.scripts.get(instance) else {
             return;
         };
         let (specific, word) = match state {
@@ -52,17 +52,17 @@ impl Notifier {
             State::Fault => (&notify.fault, "FAULT"),
             State::Initialize => (&notify.stop, "STOP"),
         };
-        let user = |s: &NotifyScript| {
-            s.user
-                .as_ref()
-                .and_then(super::scripts::resolve_user)
-                .or(*run_as)
+        let send = |s: &NotifyScript, argv: Vec<String>| match run_as_for(
+            s.user.as_ref(),
+            global_user.as_ref(),
+        ) {
+            Ok(run_as) => {
+                let _ = self.tx.send(Job { argv, run_as });
+            }
+            Err(e) => tracing::error!("{instance}: notify script {}: {e}", s.command),
         };
         if let Some(s) = specific {
-            let _ = self.tx.send(Job {
-                argv: s.command.argv.clone(),
-                run_as: user(s),
-            });
+            send(s, s.command.argv.clone());
         }
         if let Some(s) = &notify.any {
             let mut argv = s.command.argv.clone();
@@ -72,10 +72,7 @@ impl Notifier {
                 word.to_owned(),
                 priority.to_string(),
             ]);
-            let _ = self.tx.send(Job {
-                argv,
-                run_as: user(s),
-            });
+            send(s, argv);
         }
     }
 }

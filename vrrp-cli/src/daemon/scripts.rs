@@ -56,6 +56,25 @@ pub fn resolve_user(user: &ScriptUser) -> Option<RunAs> {
     Some(RunAs { uid, gid })
 }
 
+/// A configured script user (or its group) that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("script user {0:?} (or its group) does not exist; the script will not run")]
+pub struct UnknownUser(pub String);
+
+/// Who a script runs as: its own `user`, else global_defs' `script_user`, else the
+/// daemon's own user. An unknown user is an error, never a silent fall-back to root.
+pub fn run_as_for(
+    own: Option<&ScriptUser>,
+    global: Option<&ScriptUser>,
+) -> Result<Option<RunAs>, UnknownUser> {
+    match own.or(global) {
+        None => Ok(None),
+        Some(user) => resolve_user(user)
+            .map(Some)
+            .ok_or_else(|| UnknownUser(user.user.clone())),
+    }
+}
+
 /// Runs `argv` once, killing it (and its process group) at `timeout`.
 pub fn run_once(argv: &[String], timeout: Duration, run_as: Option<RunAs>) -> Outcome {
     let Some((program, args)) = argv.split_first() else {
@@ -222,6 +241,26 @@ impl Drop for Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_script_user_is_an_error_not_root() {
+        let user = |name: &str| ScriptUser {
+            user: name.into(),
+            group: None,
+        };
+        let nobody = user("no-such-user-vrrp");
+        assert_eq!(
+            run_as_for(Some(&nobody), None),
+            Err(UnknownUser("no-such-user-vrrp".into()))
+        );
+        // The script's own user wins over the global one, also when it is unknown.
+        assert!(run_as_for(Some(&nobody), Some(&user("root"))).is_err());
+        assert_eq!(
+            run_as_for(None, Some(&user("root"))),
+            Ok(Some(RunAs { uid: 0, gid: 0 }))
+        );
+        assert_eq!(run_as_for(None, None), Ok(None));
+    }
 
     #[test]
     fn rise_and_fall_need_streaks() {
