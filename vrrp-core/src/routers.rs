@@ -9,7 +9,6 @@ use alloc::boxed::Box;
 use alloc::collections::BinaryHeap;
 use alloc::vec::Vec;
 use core::cmp::Reverse;
-use core::net::IpAddr;
 
 use crate::router::{DropCounters, DropReason, Output, VirtualRouter};
 use crate::time::Instant;
@@ -314,11 +313,6 @@ impl Routers {
                 self.touched(index);
             }
         }
-    }
-
-    /// The IP addresses of every router's primary address (to recognise our own packets).
-    pub fn primary_addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
-        self.iter().map(|(_, vr)| vr.config().primary_address)
     }
 
     fn index_of(&self, key: &RouterKey) -> Option<u32> {

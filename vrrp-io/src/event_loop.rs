@@ -144,19 +144,16 @@ impl Handle {
     /// Replaces the configuration: routers whose spec did not change keep their state,
     /// removed ones shut down gracefully, changed and new ones start fresh.
     pub fn reload(&self, specs: Vec<RouterSpec>) -> Result<()> {
+        // The loop has stopped if it cannot take the command or drops the reply.
+        let stopped = || Error::Io {
+            what: "reload",
+            source: std::io::ErrorKind::BrokenPipe.into(),
+        };
         let (tx, rx) = mpsc::channel();
         if !self.send(Command::Reload(specs, tx)) {
-            return Err(Error::Io {
-                what: "reload",
-                source: std::io::ErrorKind::BrokenPipe.into(),
-            });
+            return Err(stopped());
         }
-        rx.recv().unwrap_or_else(|_| {
-            Err(Error::Io {
-                what: "reload",
-                source: std::io::ErrorKind::BrokenPipe.into(),
-            })
-        })
+        rx.recv().unwrap_or_else(|_| Err(stopped()))
     }
 
     /// A snapshot of every router, or `None` if the loop has stopped.

@@ -152,8 +152,6 @@ pub struct VirtualRouter {
     advert_at: Option<Instant>,
     /// Master: when the next announcement burst is due.
     announce_at: Option<Instant>,
-    /// Whether the pending announcement is the second burst (else a refresh).
-    second_burst_pending: bool,
     /// Until then, a lower-priority master is tolerated (preempt_delay).
     preempt_allowed_at: Instant,
     /// The last master we accepted an advert from.
@@ -230,7 +228,6 @@ impl VirtualRouter {
             master_down_at: None,
             advert_at: None,
             announce_at: None,
-            second_burst_pending: false,
             preempt_allowed_at: now,
             current_master: None,
             departed_master: None,
@@ -376,7 +373,6 @@ impl VirtualRouter {
                     self.queue.push_back(Pending::Announce {
                         count: self.config.announce.repeat,
                     });
-                    self.second_burst_pending = false;
                     self.announce_at = self.next_refresh(now);
                 }
             }
@@ -672,13 +668,12 @@ impl VirtualRouter {
             count: self.config.announce.repeat,
         });
         self.advert_at = Some(self.next_advert_slot(now));
-        let announce = &self.config.announce;
-        if !announce.second_burst_delay.is_zero() {
-            self.second_burst_pending = true;
-            self.announce_at = Some(now + announce.second_burst_delay);
+        let second_burst = self.config.announce.second_burst_delay;
+        self.announce_at = if second_burst.is_zero() {
+            self.next_refresh(now)
         } else {
-            self.announce_at = self.next_refresh(now);
-        }
+            Some(now + second_burst)
+        };
         self.master_adver_interval = self.config.advert_interval;
         self.stats.master_transitions += 1;
         self.stats.last_master_reason = Some(reason);
@@ -701,7 +696,6 @@ impl VirtualRouter {
         if to != State::Master {
             self.advert_at = None;
             self.announce_at = None;
-            self.second_burst_pending = false;
         }
         self.last_transition = Some((now, reason));
         self.push_event(Event::StateChanged { from, to, reason });
