@@ -9,6 +9,9 @@
 //! - [`router`]: the election state machine (feature `alloc`, on by default).
 //! - [`Routers`]: many virtual routers behind one decode and one timer heap.
 //! - `sim` (feature `sim`): a deterministic virtual clock and LAN to test setups with.
+//! - `Clock` (feature `std`): converts between `std::time::Instant` and [`Instant`].
+//! - [`VirtualAddress`]: a virtual address with the prefix length and label it is added
+//!   with.
 //!
 //! The crate owns no socket, no clock and no thread: bytes and the current time go in,
 //! bytes and decisions come out. `vrrp-io` is the Linux adapter.
@@ -16,12 +19,14 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
-#[cfg(test)]
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+#[cfg(feature = "std")]
+mod clock;
 #[cfg(feature = "alloc")]
 pub mod router;
 #[cfg(feature = "alloc")]
@@ -30,12 +35,17 @@ mod routers;
 pub mod sim;
 mod time;
 mod types;
+mod vip;
 pub mod wire;
+
+#[cfg(feature = "std")]
+pub use clock::Clock;
 
 #[cfg(feature = "alloc")]
 pub use routers::{InsertError, InterfaceId, RouterKey, Routers, UnattributedStatistics};
 pub use time::Instant;
 pub use types::{Centiseconds, Family, Priority, Version, Vrid};
+pub use vip::{Label, LabelError, VirtualAddress};
 
 /// The README's embedding example, compiled and run as a doctest so it stays true.
 #[cfg(doctest)]

@@ -286,7 +286,7 @@ impl Routers {
     }
 
     /// The next output of any router that has one, with the router's key.
-    pub fn poll_output(&mut self) -> Option<(RouterKey, Output<'_>)> {
+    pub fn poll_output(&mut self) -> Option<(RouterKey, Output)> {
         let index = loop {
             let &index = self.ready.last()?;
             match self.slots.get_mut(index as usize).and_then(Option::as_mut) {

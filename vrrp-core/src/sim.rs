@@ -38,7 +38,9 @@ use core::cmp::Reverse;
 use core::net::IpAddr;
 use core::time::Duration;
 
-use crate::router::{ConfigError, Event, Output, Reason, RouterConfig, State, VirtualRouter};
+use crate::router::{
+    ConfigError, Event, Output, Payload, Reason, RouterConfig, State, VirtualRouter,
+};
 use crate::routers::{InsertError, InterfaceId, RouterKey, Routers};
 use crate::time::Instant;
 use crate::types::{Priority, Vrid};
@@ -108,7 +110,7 @@ struct Node {
 struct Delivery {
     to: usize,
     meta: RxMeta,
-    payload: Vec<u8>,
+    payload: Payload,
 }
 
 /// Link behaviour.
@@ -419,7 +421,7 @@ impl Sim {
 
     fn drain(&mut self, from: usize) {
         let now = self.now;
-        let mut sends: Vec<(RxMeta, Vec<u8>)> = Vec::new();
+        let mut sends: Vec<(RxMeta, Payload)> = Vec::new();
         {
             let node = &mut self.nodes[from];
             while let Some((key, out)) = node.routers.poll_output() {
@@ -440,7 +442,7 @@ impl Sim {
                             dst: t.dst,
                             hop_limit: REQUIRED_HOP_LIMIT,
                         };
-                        sends.push((meta, t.payload.to_vec()));
+                        sends.push((meta, t.payload));
                     }
                     Output::AddVips(_) => {
                         if !node.holds_vips.contains(&key.vrid) {
@@ -477,7 +479,7 @@ impl Sim {
         }
     }
 
-    fn transmit(&mut self, from: usize, meta: RxMeta, payload: Vec<u8>) {
+    fn transmit(&mut self, from: usize, meta: RxMeta, payload: Payload) {
         let sender = &self.nodes[from];
         if !sender.link_up {
             return;

@@ -155,6 +155,15 @@ impl Family {
             Family::Ipv6 => 16,
         }
     }
+
+    /// The longest prefix length of this family: 32 for IPv4, 128 for IPv6.
+    #[inline]
+    pub const fn max_prefix_len(self) -> u8 {
+        match self {
+            Family::Ipv4 => 32,
+            Family::Ipv6 => 128,
+        }
+    }
 }
 
 impl fmt::Display for Family {

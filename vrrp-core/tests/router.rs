@@ -18,8 +18,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use vrrp_core::router::{
-    master_down_interval_micros, skew_time_micros, DropCounters, DropReason, Event, Output, Reason,
-    RouterConfig, State, TrackConfig, TrackId, VirtualRouter,
+    master_down_interval_micros, skew_time_micros, ConfigError, DropCounters, DropReason, Event,
+    Output, Reason, RouterConfig, State, TrackConfig, TrackId, VipList, VirtualRouter,
 };
 use vrrp_core::sim::{LinkModel, NodeId, Sim, Transition};
 use vrrp_core::wire::{
@@ -27,7 +27,8 @@ use vrrp_core::wire::{
     RxMeta,
 };
 use vrrp_core::{
-    Centiseconds, Family, Instant, InterfaceId, Priority, RouterKey, Routers, Version, Vrid,
+    Centiseconds, Family, Instant, InterfaceId, Label, Priority, RouterKey, Routers, Version,
+    VirtualAddress, Vrid,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ fn tamper(bytes: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr, f: impl FnOnce(&mut Pa
     assert!(packet.fill_checksum(form, IpAddr::V4(src), IpAddr::V4(dst)));
 }
 
-/// An owned copy of an [`Output`].
+/// An [`Output`] reduced to what most tests assert on (bare addresses, bytes as a `Vec`).
 #[derive(Debug, Clone, PartialEq)]
 enum Out {
     Transmit { dst: IpAddr, payload: Vec<u8> },
@@ -209,17 +210,17 @@ enum Out {
     Event(Event),
 }
 
-impl From<Output<'_>> for Out {
-    fn from(o: Output<'_>) -> Self {
+impl From<Output> for Out {
+    fn from(o: Output) -> Self {
         match o {
             Output::Transmit(t) => Out::Transmit {
                 dst: t.dst,
                 payload: t.payload.to_vec(),
             },
-            Output::AddVips(v) => Out::AddVips(v.to_vec()),
-            Output::RemoveVips(v) => Out::RemoveVips(v.to_vec()),
+            Output::AddVips(v) => Out::AddVips(v.addrs().collect()),
+            Output::RemoveVips(v) => Out::RemoveVips(v.addrs().collect()),
             Output::Announce(a) => Out::Announce {
-                addresses: a.addresses.to_vec(),
+                addresses: a.addresses.addrs().collect(),
                 count: a.count,
             },
             Output::Event(e) => Out::Event(e),
@@ -1685,7 +1686,7 @@ fn address_list_mismatch_is_reported_and_the_advert_still_processed() {
     // The same addresses in another order are the same list.
     let mut c = backup_b();
     let other = Ipv4Addr::new(192, 168, 100, 20);
-    c.virtual_addresses = vec![ip(VIP), ip(other)];
+    c.virtual_addresses = vec![ip(VIP).into(), ip(other).into()];
     let mut vr = VirtualRouter::new(c, Instant::ZERO).expect("valid");
     let mut adv = Advert::classic(101);
     adv.vips = vec![other, VIP];
@@ -2197,4 +2198,211 @@ fn zero_refresh_period_means_no_refresh() {
     let outs = drain(&mut owner);
     assert!(!has_announce(&outs));
     assert_eq!(owner.poll_timeout(), Some(at(2 * SECOND)));
+}
+
+// ---------------------------------------------------------------------------------------
+// Virtual addresses: prefix, label, one shared list
+// ---------------------------------------------------------------------------------------
+
+fn eth0_vip() -> Label {
+    Label::new("eth0:vip").expect("a valid label")
+}
+
+/// The classic pair's host A, its VIP added as 192.168.100.12/24 with label eth0:vip.
+fn labelled_classic() -> RouterConfig {
+    let mut c = classic(HOST_A, 101);
+    c.virtual_addresses = vec![VirtualAddress::with_prefix(ip(VIP), 24).with_label(eth0_vip())];
+    c
+}
+
+/// `RouterConfig::new` takes plain addresses (host prefix, no label) as well as
+/// `VirtualAddress`es.
+#[test]
+fn router_config_new_takes_plain_or_virtual_addresses() {
+    let plain = RouterConfig::new(vrid(), ip(HOST_A), [ip(VIP)]);
+    assert_eq!(plain.virtual_addresses, vec![VirtualAddress::new(ip(VIP))]);
+    assert_eq!(plain.virtual_addresses[0].prefix_len, 32);
+    let vip = VirtualAddress::with_prefix(ip(VIP), 24).with_label(eth0_vip());
+    let full = RouterConfig::new(vrid(), ip(HOST_A), vec![vip]);
+    assert_eq!(full.virtual_addresses, vec![vip]);
+}
+
+/// The adapter is told the prefix and label to add each VIP with.
+#[test]
+fn a_master_adds_its_vips_with_their_prefix_and_label() {
+    let vip = VirtualAddress::with_prefix(ip(VIP), 24).with_label(eth0_vip());
+    let mut vr = VirtualRouter::new(labelled_classic(), Instant::ZERO).expect("valid");
+    vr.handle_timeout(at(MDI_V2_P101));
+    let mut added = None;
+    while let Some(out) = vr.poll_output() {
+        if let Output::AddVips(list) = out {
+            added = Some(list);
+        }
+    }
+    let added = added.expect("the new master adds its VIPs");
+    assert_eq!(added.as_slice(), &[vip]);
+    assert_eq!(added.addrs().collect::<Vec<_>>(), vec![ip(VIP)]);
+}
+
+/// Adding, announcing and removing name the one list the router built at start-up: each
+/// output costs a reference count, not a copy.
+#[test]
+fn every_output_naming_the_vips_shares_one_list() {
+    let mut vr = VirtualRouter::new(labelled_classic(), Instant::ZERO).expect("valid");
+    vr.handle_timeout(at(MDI_V2_P101)); // master: add, announce
+    vr.handle_timeout(at(MDI_V2_P101 + 5 * SECOND)); // the second announcement burst
+    vr.shutdown(at(MDI_V2_P101 + 6 * SECOND)); // remove
+    let mut outputs = Vec::new();
+    while let Some(out) = vr.poll_output() {
+        outputs.push(out);
+    }
+    let mut lists: Vec<VipList> = Vec::new();
+    for out in &outputs {
+        match out {
+            Output::AddVips(l) | Output::RemoveVips(l) => lists.push(l.clone()),
+            Output::Announce(a) => lists.push(a.addresses.clone()),
+            _ => {}
+        }
+    }
+    // add, announce, second announce, remove
+    assert_eq!(lists.len(), 4, "{outputs:?}");
+    assert!(lists.iter().all(|l| VipList::ptr_eq(l, &lists[0])));
+}
+
+/// Outputs own their data: they can be kept while the router goes on, and sent to another
+/// thread (an async task, a worker).
+#[test]
+fn outputs_can_be_kept_and_sent_to_another_thread() {
+    let mut routers = Routers::new();
+    let key = routers
+        .insert(
+            InterfaceId(1),
+            VirtualRouter::new(classic(HOST_A, 255), Instant::ZERO).expect("valid"),
+        )
+        .expect("first router");
+    let mut kept = Vec::new();
+    while let Some(out) = routers.poll_output() {
+        kept.push(out);
+    }
+    // The router moves on while the earlier outputs are still held.
+    routers.handle_timeout(at(SECOND));
+    while let Some(out) = routers.poll_output() {
+        kept.push(out);
+    }
+    let adverts = std::thread::spawn(move || {
+        kept.iter()
+            .filter(|(k, o)| *k == key && matches!(o, Output::Transmit(_)))
+            .count()
+    })
+    .join()
+    .expect("no panic");
+    assert_eq!(adverts, 2, "the owner's first advert and the periodic one");
+}
+
+/// RFC 9568 section 5.2.9: adverts carry bare addresses. The prefix and label are local.
+#[test]
+fn adverts_carry_the_bare_addresses_whatever_the_prefix_and_label() {
+    let mut c = labelled_classic();
+    c.priority = Priority::OWNER;
+    let mut vr = VirtualRouter::new(c, Instant::ZERO).expect("valid");
+    let Some(Output::Transmit(t)) = vr.poll_output() else {
+        panic!("the owner advertises first");
+    };
+    let (repr, _) = wire::decode(&t.payload, &RxMeta::v4(HOST_A, GROUP, 255)).expect("decodes");
+    assert_eq!(repr.addresses.iter().collect::<Vec<_>>(), vec![ip(VIP)]);
+    assert_eq!(&t.payload[..], &Advert::classic(255).bytes()[..]);
+}
+
+/// A backup whose VIP has a prefix and a label hears the bare address list of its master
+/// as its own.
+#[test]
+fn received_lists_are_compared_by_address_only() {
+    let mut c = labelled_classic();
+    c.primary_address = ip(HOST_B);
+    c.priority = Priority(100);
+    let mut b = VirtualRouter::new(c, Instant::ZERO).expect("valid");
+    let adv = Advert::classic(101);
+    b.handle_packet(at(SECOND), &adv.meta(), &adv.bytes());
+    assert_eq!(b.statistics().adverts_received, 1);
+    assert_eq!(b.statistics().address_list_errors, 0);
+}
+
+/// An advert that repeats one of our addresses in place of another does not list our
+/// addresses, though it has as many.
+#[test]
+fn a_received_list_repeating_an_address_is_a_mismatch() {
+    let other = Ipv4Addr::new(192, 168, 100, 20);
+    let mut c = classic(HOST_B, 100);
+    c.virtual_addresses = vec![ip(VIP).into(), ip(other).into()];
+    let mut b = VirtualRouter::new(c, Instant::ZERO).expect("valid");
+    let mut adv = Advert::classic(101);
+    adv.vips = vec![VIP, VIP];
+    b.handle_packet(at(SECOND), &adv.meta(), &adv.bytes());
+    assert_eq!(b.statistics().address_list_errors, 1);
+}
+
+/// Prefix lengths are at most 32 (IPv4) and 128 (IPv6).
+#[test]
+fn a_prefix_longer_than_the_family_allows_is_refused() {
+    let mut c = classic(HOST_A, 101);
+    c.virtual_addresses = vec![VirtualAddress::with_prefix(ip(VIP), 33)];
+    assert_eq!(
+        c.validate(),
+        Err(ConfigError::PrefixTooLong {
+            address: ip(VIP),
+            prefix_len: 33
+        })
+    );
+    c.virtual_addresses = vec![VirtualAddress::with_prefix(ip(VIP), 32)];
+    assert_eq!(c.validate(), Ok(()));
+
+    let vip6 = IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 12));
+    let mut c6 = RouterConfig::new(
+        vrid(),
+        IpAddr::V6(OUR_V6),
+        [VirtualAddress::with_prefix(vip6, 129)],
+    );
+    assert_eq!(
+        c6.validate(),
+        Err(ConfigError::PrefixTooLong {
+            address: vip6,
+            prefix_len: 129
+        })
+    );
+    c6.virtual_addresses[0].prefix_len = 64;
+    assert_eq!(c6.validate(), Ok(()));
+}
+
+/// Linux address labels exist for IPv4 only.
+#[test]
+fn a_label_on_an_ipv6_address_is_refused() {
+    let vip6 = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 12);
+    let c = RouterConfig::new(
+        vrid(),
+        IpAddr::V6(OUR_V6),
+        [VirtualAddress::new(IpAddr::V6(vip6)).with_label(eth0_vip())],
+    );
+    let err = c.validate().expect_err("a label on IPv6");
+    assert_eq!(
+        err,
+        ConfigError::LabelOnIpv6 {
+            address: vip6,
+            label: eth0_vip()
+        }
+    );
+    assert!(err.to_string().contains("only IPv4"), "{err}");
+}
+
+/// Each address once: the same address twice is refused, whatever its prefix or label.
+#[test]
+fn an_address_listed_twice_is_refused() {
+    let mut c = classic(HOST_A, 101);
+    c.virtual_addresses = vec![
+        VirtualAddress::with_prefix(ip(VIP), 24),
+        VirtualAddress::new(ip(VIP)).with_label(eth0_vip()),
+    ];
+    assert_eq!(
+        VirtualRouter::new(c, Instant::ZERO).map(|_| ()),
+        Err(ConfigError::DuplicateVirtualAddress(ip(VIP)))
+    );
 }

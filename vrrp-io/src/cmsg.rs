@@ -62,6 +62,17 @@ pub(crate) fn ipv6_pktinfo(out: &mut [u8], ifindex: u32, src: Ipv6Addr) -> Optio
     write(out, libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, &data)
 }
 
+/// An `IPV6_HOPLIMIT` message, as the kernel delivers it (for tests of the receive path).
+#[cfg(test)]
+pub(crate) fn ipv6_hop_limit(out: &mut [u8], hop_limit: i32) -> Option<usize> {
+    write(
+        out,
+        libc::IPPROTO_IPV6,
+        libc::IPV6_HOPLIMIT,
+        &hop_limit.to_ne_bytes(),
+    )
+}
+
 /// What the IPv6 receive path needs from the ancillary data.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Ipv6RxInfo {

@@ -108,6 +108,28 @@ pub enum Error {
         addr: IpAddr,
     },
 
+    /// A batched send stopped at a datagram the kernel refused: the first `sent` of the
+    /// batch went out, the refused one and the rest did not (the batch is cleared).
+    #[error(
+        "send VRRP advertisements: {sent} of {queued} sent, then the kernel refused: {source}"
+    )]
+    BatchSend {
+        /// Datagrams that went out before the error.
+        sent: usize,
+        /// Datagrams the batch held.
+        queued: usize,
+        /// What the kernel said about the next one.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A send batch already holds as many messages as it was made for.
+    #[error("the send batch is full ({capacity} messages); send it before adding more")]
+    BatchFull {
+        /// The batch's capacity.
+        capacity: usize,
+    },
+
     /// An advertisement could not be encoded (see `vrrp_core::wire::EmitError`).
     #[error("cannot encode VRRP advertisement: {0}")]
     Emit(#[from] vrrp_core::wire::EmitError),
@@ -119,6 +141,17 @@ pub enum Error {
     /// Two routers with one interface, family and VRID.
     #[error("{0}")]
     DuplicateRouter(#[from] vrrp_core::InsertError),
+
+    /// Two routers of one driver with one name.
+    #[error("two virtual routers are called {name}; names must be unique")]
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+
+    /// The event loop or runner has stopped; it takes no more commands.
+    #[error("the VRRP event loop has stopped")]
+    Stopped,
 
     /// The interface has no address to send adverts from.
     #[error(
@@ -194,7 +227,9 @@ impl Error {
     /// The errno behind the error, if one is.
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
-            Error::Io { source, .. } | Error::Netlink { source, .. } => source.raw_os_error(),
+            Error::Io { source, .. }
+            | Error::Netlink { source, .. }
+            | Error::BatchSend { source, .. } => source.raw_os_error(),
             Error::NeedsCapNetRaw { .. } | Error::NeedsCapNetAdmin { .. } => Some(libc::EPERM),
             _ => None,
         }

@@ -1,18 +1,23 @@
 //! # vrrp-io
 //!
-//! The Linux adapter for [`vrrp_core`]: it owns the raw protocol-112 sockets, adds and
-//! removes virtual addresses over rtnetlink, and sends gratuitous ARP and unsolicited
-//! neighbour advertisements. All protocol decisions stay in `vrrp-core`; this crate only
-//! acts on them.
+//! The Linux adapter for [`vrrp_core`]: one driver for every virtual router of a process,
+//! in two shells. All protocol decisions stay in `vrrp-core`; this crate acts on them.
 //!
-//! - [`socket`]: [`VrrpSocket`], raw IPv4 / IPv6 VRRP sockets bound to one interface,
-//!   multicast or unicast peers, receiving with the TTL / hop limit and addresses the
-//!   core's checks need.
-//! - [`netlink`]: [`Netlink`], interfaces, link state and addresses; VIPs added and
-//!   removed idempotently.
+//! - [`driver`]: [`Driver`], the pure part: routers, their specs, reload diffing, link
+//!   and address events in, [`driver::Action`]s out (adverts first, then addresses, then
+//!   notifications). No I/O; tested without root.
+//! - [`event_loop`]: [`EventLoop`], the blocking shell: one thread in `ppoll(2)` on the
+//!   VRRP sockets, netlink notifications and the earliest deadline; a [`Handle`] for
+//!   other threads.
+//! - `tokio` (feature `tokio`): `tokio::Runner`, the async shell with the same API.
+//! - [`socket`]: [`VrrpSocket`], raw IPv4 / IPv6 VRRP sockets on one interface, with
+//!   batched receive and send (`recvmmsg` / `sendmmsg`).
+//! - [`monitor`]: [`NetlinkMonitor`], link and address changes as the kernel announces
+//!   them.
+//! - [`netlink`]: [`Netlink`], interfaces and addresses; VIPs added and removed
+//!   idempotently.
 //! - [`announce`]: [`Announcer`], gratuitous ARP and unsolicited NA frames built by hand.
 //! - [`packet`]: [`PacketSocket`], AF_PACKET frames in and out of one interface.
-//! - [`event_loop`]: [`EventLoop`], one thread driving every router of the process.
 //! - [`Error`]: one error type, with a text that says what to do (missing CAP_NET_RAW /
 //!   CAP_NET_ADMIN, unknown interface, address in use, ...).
 //!
@@ -22,19 +27,27 @@
 
 pub mod announce;
 mod cmsg;
+pub mod driver;
 mod error;
 pub mod event_loop;
 mod mac;
+pub mod monitor;
 pub mod netlink;
 pub mod packet;
 pub mod socket;
+mod sockets;
 mod sys;
+#[cfg(feature = "tokio")]
+pub mod tokio;
+mod worker;
 
 pub use announce::Announcer;
+pub use driver::{Driver, DriverEvent, RouterSpec, RouterStatus};
 pub use error::{Error, Result};
-pub use event_loop::{EventLoop, Handle, RouterSpec, VipSpec};
+pub use event_loop::{EventLoop, Handle};
 pub use mac::MacAddr;
-pub use netlink::Netlink;
+pub use monitor::{NetEvent, NetlinkMonitor};
+pub use netlink::{primary_address, Netlink};
 pub use packet::PacketSocket;
 pub use socket::{Datagram, SocketConfig, VrrpSocket};
 pub use vrrp_core;

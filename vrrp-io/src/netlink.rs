@@ -459,6 +459,31 @@ impl Netlink {
     }
 }
 
+/// The address a router on `ifname` advertises from: for IPv4 the interface's first
+/// primary (non-secondary) address that is not one of `vips`; for IPv6 its usable
+/// link-local address (RFC 9568 section 5.1.2.1).
+pub fn primary_address(
+    netlink: &mut Netlink,
+    ifname: &str,
+    family: vrrp_core::Family,
+    vips: &[IpAddr],
+) -> Result<IpAddr> {
+    let ifindex = netlink.ifindex(ifname)?;
+    let addrs = netlink.interface_addresses(ifindex)?;
+    let pick = addrs
+        .iter()
+        .filter(|a| a.is_usable() && !vips.contains(&a.addr))
+        .find(|a| match (family, a.addr) {
+            (vrrp_core::Family::Ipv4, IpAddr::V4(_)) => !a.secondary,
+            (vrrp_core::Family::Ipv6, IpAddr::V6(v6)) => is_link_local(IpAddr::V6(v6)),
+            _ => false,
+        });
+    pick.map(|a| a.addr).ok_or_else(|| Error::NoPrimaryAddress {
+        ifname: ifname.to_owned(),
+        family,
+    })
+}
+
 fn first_link(replies: Vec<RouteNetlinkMessage>, what: &'static str) -> Result<Link> {
     replies
         .into_iter()
@@ -553,7 +578,7 @@ pub(crate) fn validate_ifname(name: &str) -> Result<()> {
     })
 }
 
-fn parse_link(msg: &LinkMessage) -> Link {
+pub(crate) fn parse_link(msg: &LinkMessage) -> Link {
     let flags = msg.header.flags;
     let mut link = Link {
         index: msg.header.index,
@@ -590,7 +615,7 @@ fn parse_link(msg: &LinkMessage) -> Link {
     link
 }
 
-fn parse_address(msg: &AddressMessage) -> Option<InterfaceAddress> {
+pub(crate) fn parse_address(msg: &AddressMessage) -> Option<InterfaceAddress> {
     let mut local = None;
     let mut address = None;
     let mut label = None;

@@ -1,41 +1,85 @@
 //! Raw VRRP sockets (IP protocol 112) for IPv4 and IPv6 on one interface.
 //!
-//! A [`VrrpSocket`] is bound to its interface (SO_BINDTODEVICE) and, in multicast mode,
-//! joins 224.0.0.18 or ff02::12 there. It sends with TTL / hop limit 255 and never loops
-//! its own multicast back. Received datagrams come with the [`RxMeta`] that
-//! `vrrp_core::wire::decode` needs: source, destination and the TTL / hop limit as
-//! received (from the IPv4 header, or from IPV6_HOPLIMIT / IPV6_PKTINFO ancillary data).
+//! One [`VrrpSocket`] per (interface, family) serves every virtual router there. It is
+//! bound to its interface (SO_BINDTODEVICE), joins 224.0.0.18 or ff02::12 there while
+//! any of those routers uses multicast ([`SocketConfig::join_group`],
+//! [`VrrpSocket::set_join_group`]), sends with TTL / hop limit 255 and never loops its
+//! own multicast back (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP off). Received datagrams
+//! come with the [`RxMeta`] that `vrrp_core::wire::decode` needs: source, destination
+//! and the TTL / hop limit as received (from the IPv4 header, or from IPV6_HOPLIMIT /
+//! IPV6_PKTINFO ancillary data).
 //!
-//! The socket is non-blocking: [`VrrpSocket::recv`] returns `Ok(None)` when nothing is
-//! queued, and the socket's descriptor ([`AsFd`]) is what an event loop polls.
+//! # Receiving
+//! The socket is non-blocking, and its descriptor ([`AsFd`]) is what an event loop
+//! polls. [`VrrpSocket::recv`] returns the next datagram, or `Err` of kind
+//! [`io::ErrorKind::WouldBlock`] exactly when the kernel has nothing more queued — the
+//! contract of readiness-based runtimes (tokio's `AsyncFd::try_io` clears readiness on
+//! that error, and only then). Datagrams the socket drops itself (see below) are
+//! counted and skipped, never reported as "nothing queued".
+//!
+//! [`VrrpSocket::recv_batch`] reads up to a [`RecvBatch`]'s capacity with one
+//! recvmmsg(2). The work per call is bounded, so a flood on one link cannot starve the
+//! others; it returns how many datagrams it kept, which may be 0 when it dropped every
+//! one it read (that is not "would block": call again).
+//!
+//! # Sending
+//! [`VrrpSocket::send`] sends one message, [`VrrpSocket::send_advert`] encodes and sends
+//! one advert to a list of destinations, and [`VrrpSocket::send_batch`] sends a
+//! [`SendBatch`] (the adverts of many routers that took over at once) with as few
+//! sendmmsg(2) calls as possible.
 //!
 //! # Own packets
-//! With IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP off the kernel does not deliver our own
-//! multicast adverts back to us. Our packets can still come back from the wire (a switch
-//! port in hairpin mode, a bridge loop, a unicast peer list that names ourselves), and the
-//! state machine must never mistake its own advert for a peer's. So the socket also keeps
-//! a set of *own addresses* — the interface's addresses of the socket's family, read
-//! over netlink when it opens — and drops datagrams whose source is one of them (counted
-//! in [`SocketStats::own_dropped`]). The virtual addresses are left out of that set
-//! ([`SocketConfig::virtual_addresses`]): a peer may legitimately send from a VIP (FRR's
-//! IPv6 adverts come from the virtual link-local), and while we hold the VIP too, that
-//! advert is exactly what resolves the split brain.
+//! With the multicast loop off the kernel does not deliver our own multicast adverts
+//! back to us. Our packets can still come back from the wire (a switch port in hairpin
+//! mode, a bridge loop, a unicast peer list that names ourselves), and the state machine
+//! must never mistake its own advert for a peer's. So the socket also keeps a set of
+//! *own addresses* — the interface's addresses of the socket's family — and drops
+//! datagrams whose source is one of them (counted in [`SocketStats::own_dropped`]). The
+//! virtual addresses of every router on the link are never own addresses
+//! ([`SocketConfig::virtual_addresses`], [`VrrpSocket::set_virtual_addresses`]): a peer
+//! may legitimately send from a VIP (FRR's IPv6 adverts come from the virtual
+//! link-local), and while we hold the VIP too, that advert is exactly what resolves the
+//! split brain.
 //!
 //! # Unicast peers
-//! With [`SocketConfig::unicast_peers`] (keepalived's `unicast_peer`) the socket does not
-//! join the group; [`VrrpSocket::destinations`] lists the peers instead, and datagrams
-//! addressed to any of our unicast addresses are received like multicast ones.
+//! A router with keepalived's `unicast_peer` sends to its peers instead of the group.
+//! The socket, shared by every router on the link, keeps no destination list: the
+//! caller names the destination of every send ([`VrrpSocket::send_advert`] takes the
+//! router's list; [`VrrpSocket::multicast_group`] is the group). Datagrams addressed to
+//! any of our unicast addresses are received like multicast ones. A link where every
+//! router is unicast-only need not join the group ([`SocketConfig::unicast`]).
 //!
 //! ```no_run
-//! use vrrp_io::socket::{SocketConfig, VrrpSocket, RECV_BUFFER_LEN};
+//! use std::io;
+//! use vrrp_io::socket::{RecvBatch, SocketConfig, VrrpSocket, RECV_BUFFER_LEN};
 //! use vrrp_core::Family;
-//! # fn main() -> Result<(), vrrp_io::Error> {
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut sock = VrrpSocket::open(&SocketConfig::multicast(Family::Ipv4, "eth0"))?;
+//!
+//! // One datagram at a time, until the kernel has nothing more queued.
 //! let mut buf = [0u8; RECV_BUFFER_LEN];
-//! while let Some(datagram) = sock.recv(&mut buf)? {
-//!     match datagram.decode() {
-//!         Ok((advert, form)) => println!("{advert:?} ({form})"),
-//!         Err(e) => println!("dropped: {e}"),
+//! loop {
+//!     match sock.recv(&mut buf) {
+//!         Ok(datagram) => match datagram.decode() {
+//!             Ok((advert, form)) => println!("{advert:?} ({form})"),
+//!             Err(e) => println!("dropped: {e}"),
+//!         },
+//!         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+//!         Err(e) => return Err(e.into()),
+//!     }
+//! }
+//!
+//! // Or up to 32 per system call.
+//! let mut batch = RecvBatch::new(32);
+//! loop {
+//!     match sock.recv_batch(&mut batch) {
+//!         Ok(_kept) => {
+//!             for datagram in batch.iter() {
+//!                 println!("{} -> {}", datagram.meta.src, datagram.meta.dst);
+//!             }
+//!         }
+//!         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+//!         Err(e) => return Err(e.into()),
 //!     }
 //! }
 //! # Ok(()) }
@@ -67,9 +111,8 @@ pub const RECV_BUFFER_LEN: usize = 4096;
 /// sends VRRP with.
 const TOS_INTERNETWORK_CONTROL: u32 = 0xc0;
 
-/// At most this many datagrams are dropped (own, malformed) in one [`VrrpSocket::recv`]
-/// call before it returns `Ok(None)`, so a flood cannot starve the event loop.
-const MAX_DROPS_PER_RECV: usize = 64;
+/// Control buffer of one outgoing message: an IP_PKTINFO or IPV6_PKTINFO message.
+const SEND_CONTROL_LEN: usize = cmsg::space(cmsg::IN6_PKTINFO_LEN);
 
 /// How a [`VrrpSocket`] is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,32 +121,35 @@ pub struct SocketConfig {
     pub family: Family,
     /// The interface name, e.g. `eth0`.
     pub interface: String,
-    /// keepalived's `unicast_peer`: send to these addresses instead of the multicast
-    /// group, and do not join the group. Empty: multicast.
-    pub unicast_peers: Vec<IpAddr>,
-    /// The virtual addresses of the routers on this interface: never treated as own
-    /// addresses (see the [module documentation](self)).
+    /// Join the VRRP multicast group (224.0.0.18 / ff02::12) on the interface: true when
+    /// any router on the link uses multicast, false when every one of them is
+    /// unicast-only. Changed later with [`VrrpSocket::set_join_group`].
+    pub join_group: bool,
+    /// The virtual addresses of every router on this interface: never treated as own
+    /// addresses (see the [module documentation](self)). Replaced later with
+    /// [`VrrpSocket::set_virtual_addresses`].
     pub virtual_addresses: Vec<IpAddr>,
     /// SO_RCVBUF in bytes; `None` keeps the system default.
     pub recv_buffer_size: Option<usize>,
 }
 
 impl SocketConfig {
-    /// Multicast to the VRRP group of `family` on `interface`.
+    /// A socket for multicast routers of `family` on `interface`: joins the VRRP group.
     pub fn multicast(family: Family, interface: &str) -> Self {
         SocketConfig {
             family,
             interface: interface.to_owned(),
-            unicast_peers: Vec::new(),
+            join_group: true,
             virtual_addresses: Vec::new(),
             recv_buffer_size: None,
         }
     }
 
-    /// Unicast to `peers` on `interface`.
-    pub fn unicast(family: Family, interface: &str, peers: Vec<IpAddr>) -> Self {
+    /// A socket for unicast-only routers (keepalived's `unicast_peer`) of `family` on
+    /// `interface`: does not join the group. The peers are named per send.
+    pub fn unicast(family: Family, interface: &str) -> Self {
         SocketConfig {
-            unicast_peers: peers,
+            join_group: false,
             ..SocketConfig::multicast(family, interface)
         }
     }
@@ -143,6 +189,200 @@ impl<'a> Datagram<'a> {
     }
 }
 
+/// Reusable buffers for [`VrrpSocket::recv_batch`]: room for `n` datagrams of
+/// [`RECV_BUFFER_LEN`] bytes with their ancillary data (about `n` × 4.2 KiB), and the
+/// datagrams the last call kept.
+pub struct RecvBatch {
+    bufs: Vec<u8>,
+    controls: Vec<u8>,
+    kept: Vec<Kept>,
+    mmsg: sys::RecvMmsg,
+}
+
+/// A datagram kept by the last [`VrrpSocket::recv_batch`]: its metadata and where its
+/// payload lies in the batch's buffers.
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    meta: RxMeta,
+    slot: usize,
+    start: usize,
+    end: usize,
+}
+
+impl RecvBatch {
+    /// The batch size the crate's event loops use.
+    pub const DEFAULT_LEN: usize = 32;
+
+    /// Buffers for `n` datagrams per call; `n` is clamped to 1..=1024 (the kernel's
+    /// UIO_MAXIOV, beyond which recvmmsg ignores the rest).
+    pub fn new(n: usize) -> Self {
+        let n = n.clamp(1, sys::MAX_MMSG);
+        RecvBatch {
+            bufs: vec![0; n * RECV_BUFFER_LEN],
+            controls: vec![0; n * cmsg::RECV_CONTROL_LEN],
+            kept: Vec::with_capacity(n),
+            mmsg: sys::RecvMmsg::new(n),
+        }
+    }
+
+    /// Datagrams one call reads at most.
+    pub fn capacity(&self) -> usize {
+        self.bufs.len() / RECV_BUFFER_LEN
+    }
+
+    /// Datagrams the last [`VrrpSocket::recv_batch`] kept.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// True when the last [`VrrpSocket::recv_batch`] kept nothing (or failed).
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// The datagrams the last [`VrrpSocket::recv_batch`] kept, in the order received.
+    pub fn iter(&self) -> impl Iterator<Item = Datagram<'_>> + '_ {
+        self.kept.iter().filter_map(move |k| {
+            let base = k.slot * RECV_BUFFER_LEN;
+            self.bufs
+                .get(base + k.start..base + k.end)
+                .map(|payload| Datagram {
+                    meta: k.meta,
+                    payload,
+                })
+        })
+    }
+}
+
+impl Default for RecvBatch {
+    fn default() -> Self {
+        RecvBatch::new(RecvBatch::DEFAULT_LEN)
+    }
+}
+
+impl std::fmt::Debug for RecvBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecvBatch")
+            .field("capacity", &self.capacity())
+            .field("kept", &self.kept.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reusable messages for [`VrrpSocket::send_batch`]: up to `n` datagrams, each a copy of
+/// its payload with its source and destination. All of one family.
+#[derive(Debug)]
+pub struct SendBatch {
+    /// Slots in use: `..len`; the rest keep their allocations for reuse.
+    slots: Vec<SendSlot>,
+    len: usize,
+    capacity: usize,
+    mmsg: sys::SendMmsg,
+}
+
+/// One queued datagram. `addr` and `control` are filled in when it is sent (they depend
+/// on the socket's interface).
+#[derive(Debug)]
+struct SendSlot {
+    payload: Vec<u8>,
+    src: IpAddr,
+    dst: IpAddr,
+    addr: SockAddr,
+    control: [u8; SEND_CONTROL_LEN],
+    control_len: usize,
+}
+
+impl SendBatch {
+    /// The batch size the crate's event loops use.
+    pub const DEFAULT_LEN: usize = 32;
+
+    /// Room for `n` datagrams; `n` is clamped to 1..=1024 (the kernel's UIO_MAXIOV).
+    pub fn new(n: usize) -> Self {
+        let n = n.clamp(1, sys::MAX_MMSG);
+        SendBatch {
+            slots: Vec::with_capacity(n),
+            len: 0,
+            capacity: n,
+            mmsg: sys::SendMmsg::new(n),
+        }
+    }
+
+    /// Queues a copy of `payload` (a VRRP message as emitted by `AdvertRepr::emit`) to
+    /// be sent from `src` to `dst`; see [`VrrpSocket::send`] for what they mean.
+    ///
+    /// Errors: [`Error::FamilyMismatch`] when `src` and `dst`, or they and the datagrams
+    /// already queued, are of different families; [`Error::BatchFull`] when the batch
+    /// holds its capacity (send it first).
+    pub fn push(&mut self, payload: &[u8], src: IpAddr, dst: IpAddr) -> Result<()> {
+        let family = self.family().unwrap_or(Family::of(&src));
+        check_family(family, src)?;
+        check_family(family, dst)?;
+        if self.len >= self.capacity {
+            return Err(Error::BatchFull {
+                capacity: self.capacity,
+            });
+        }
+        if let Some(slot) = self.slots.get_mut(self.len) {
+            slot.payload.clear();
+            slot.payload.extend_from_slice(payload);
+            slot.src = src;
+            slot.dst = dst;
+            slot.control_len = 0;
+        } else {
+            self.slots.push(SendSlot {
+                payload: payload.to_vec(),
+                src,
+                dst,
+                addr: SockAddr::from(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
+                control: [0; SEND_CONTROL_LEN],
+                control_len: 0,
+            });
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The family of the queued datagrams; `None` when empty.
+    pub fn family(&self) -> Option<Family> {
+        self.queued().first().map(|s| Family::of(&s.dst))
+    }
+
+    /// Datagrams queued.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True when the batch holds its capacity: [`SendBatch::push`] would fail.
+    pub fn is_full(&self) -> bool {
+        self.len >= self.capacity
+    }
+
+    /// Datagrams the batch holds at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Forgets the queued datagrams (keeping the buffers for reuse).
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn queued(&self) -> &[SendSlot] {
+        self.slots.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl Default for SendBatch {
+    fn default() -> Self {
+        SendBatch::new(SendBatch::DEFAULT_LEN)
+    }
+}
+
 /// A raw VRRP socket on one interface. See the [module documentation](self).
 #[derive(Debug)]
 pub struct VrrpSocket {
@@ -150,46 +390,59 @@ pub struct VrrpSocket {
     family: Family,
     interface: String,
     ifindex: u32,
-    destinations: Vec<IpAddr>,
-    virtual_addresses: HashSet<IpAddr>,
-    own: HashSet<IpAddr>,
+    joined: bool,
+    rx: RxFilter,
     stats: SocketStats,
 }
 
 impl VrrpSocket {
-    /// Opens the socket: looks the interface up, reads its addresses (the own-address
-    /// set), creates the raw socket and sets every option described in the
-    /// [module documentation](self).
+    /// Opens the socket: looks the interface up and reads its addresses (the own-address
+    /// set) over a netlink socket of its own, then does what [`VrrpSocket::open_with`]
+    /// does.
     ///
-    /// Errors: [`Error::InterfaceNotFound`], [`Error::NeedsCapNetRaw`],
-    /// [`Error::FamilyMismatch`] for a unicast peer of the other family.
+    /// Errors: [`Error::InterfaceNotFound`], [`Error::NeedsCapNetRaw`].
     pub fn open(config: &SocketConfig) -> Result<Self> {
         validate_ifname(&config.interface)?;
-        for &peer in &config.unicast_peers {
-            check_family(config.family, peer)?;
-        }
         let mut netlink = Netlink::open()?;
         let ifindex = netlink.ifindex(&config.interface)?;
+        let own = netlink
+            .interface_addresses(ifindex)?
+            .into_iter()
+            .map(|a| a.addr);
+        VrrpSocket::open_with(config, ifindex, own)
+    }
+
+    /// Opens the socket on the interface `config.interface` whose index is `ifindex`,
+    /// with `own_addresses` (addresses of the other family are ignored) as the
+    /// own-address set: creates the raw socket and sets every option described in the
+    /// [module documentation](self). Opens no netlink socket, for callers that already
+    /// know the interface (an event loop serving many links); the name and index must
+    /// belong to the same interface.
+    ///
+    /// Errors: [`Error::InterfaceNotFound`] (no interface of that name),
+    /// [`Error::InterfaceIndexNotFound`] (an index of 0 or beyond the kernel's range),
+    /// [`Error::NeedsCapNetRaw`].
+    pub fn open_with(
+        config: &SocketConfig,
+        ifindex: u32,
+        own_addresses: impl IntoIterator<Item = IpAddr>,
+    ) -> Result<Self> {
+        validate_ifname(&config.interface)?;
+        if ifindex == 0 {
+            return Err(Error::InterfaceIndexNotFound { ifindex });
+        }
         let socket = open_raw(config, ifindex)?;
-        let destinations = if config.unicast_peers.is_empty() {
-            vec![match config.family {
-                Family::Ipv4 => IpAddr::V4(VRRP_MULTICAST_V4),
-                Family::Ipv6 => IpAddr::V6(VRRP_MULTICAST_V6),
-            }]
-        } else {
-            config.unicast_peers.clone()
-        };
         let mut sock = VrrpSocket {
             socket,
             family: config.family,
             interface: config.interface.clone(),
             ifindex,
-            destinations,
-            virtual_addresses: config.virtual_addresses.iter().copied().collect(),
-            own: HashSet::new(),
+            joined: config.join_group,
+            rx: RxFilter::default(),
             stats: SocketStats::default(),
         };
-        sock.refresh_own_addresses(&mut netlink)?;
+        sock.set_virtual_addresses(config.virtual_addresses.iter().copied());
+        sock.set_own_addresses(own_addresses);
         Ok(sock)
     }
 
@@ -208,43 +461,69 @@ impl VrrpSocket {
         self.ifindex
     }
 
-    /// Where adverts go: the VRRP multicast group, or the unicast peers.
-    ///
-    /// A VRRPv3 checksum covers the destination address, so emit the advert once per
-    /// destination: `for dst in sock.destinations() { repr.emit(buf, src, dst, mode); sock.send(..) }`.
-    pub fn destinations(&self) -> &[IpAddr] {
-        &self.destinations
+    /// The VRRP multicast group of the socket's family: 224.0.0.18 or ff02::12.
+    pub fn multicast_group(&self) -> IpAddr {
+        match self.family {
+            Family::Ipv4 => IpAddr::V4(VRRP_MULTICAST_V4),
+            Family::Ipv6 => IpAddr::V6(VRRP_MULTICAST_V6),
+        }
     }
 
-    /// True when sending to unicast peers rather than the multicast group.
-    pub fn is_unicast(&self) -> bool {
-        !self.destinations.iter().any(|d| d.is_multicast())
+    /// True while the socket is a member of the VRRP multicast group.
+    pub fn joined_group(&self) -> bool {
+        self.joined
     }
 
-    /// The own-address set: datagrams from these sources are dropped.
+    /// Joins (`true`) or leaves (`false`) the VRRP multicast group on the interface, as
+    /// routers that use multicast come to or leave the link. Doing what is already done
+    /// is a success, and so is leaving after the interface went away (the kernel dropped
+    /// the membership then).
+    pub fn set_join_group(&mut self, join: bool) -> Result<()> {
+        if join == self.joined {
+            return Ok(());
+        }
+        set_membership(&self.socket, self.family, self.ifindex, join)?;
+        self.joined = join;
+        Ok(())
+    }
+
+    /// The own-address set less the virtual addresses: datagrams from these sources are
+    /// dropped.
     pub fn own_addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
-        self.own.iter().copied()
+        self.rx
+            .own
+            .iter()
+            .copied()
+            .filter(|a| !self.rx.virtual_addresses.contains(a))
     }
 
-    /// Replaces the own-address set (virtual addresses are left out).
+    /// Replaces the own-address set (after an address change on the interface, say).
+    /// Addresses of the other family are ignored; virtual addresses are never own.
     pub fn set_own_addresses(&mut self, addrs: impl IntoIterator<Item = IpAddr>) {
-        self.own = addrs
+        let family = self.family;
+        self.rx.own = addrs
             .into_iter()
-            .filter(|a| !self.virtual_addresses.contains(a))
+            .filter(|a| Family::of(a) == family)
             .collect();
+    }
+
+    /// The virtual addresses of the routers on the link: never own addresses.
+    pub fn virtual_addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.rx.virtual_addresses.iter().copied()
+    }
+
+    /// Replaces the virtual addresses of the routers on the link (as routers are added
+    /// or removed): from now on, datagrams from them are received even if they are
+    /// also among the interface's addresses.
+    pub fn set_virtual_addresses(&mut self, addrs: impl IntoIterator<Item = IpAddr>) {
+        self.rx.virtual_addresses = addrs.into_iter().collect();
     }
 
     /// Re-reads the interface's addresses of this family into the own-address set
     /// (after an address change on the interface, say).
     pub fn refresh_own_addresses(&mut self, netlink: &mut Netlink) -> Result<()> {
-        let family = self.family;
         let addrs = netlink.interface_addresses(self.ifindex)?;
-        self.set_own_addresses(
-            addrs
-                .into_iter()
-                .map(|a| a.addr)
-                .filter(|a| Family::of(a) == family),
-        );
+        self.set_own_addresses(addrs.into_iter().map(|a| a.addr));
         Ok(())
     }
 
@@ -254,99 +533,129 @@ impl VrrpSocket {
     }
 
     /// Receives the next VRRP datagram into `buf` (use [`RECV_BUFFER_LEN`] bytes) and
-    /// returns it with its IP metadata; `Ok(None)` when nothing is queued.
+    /// returns it with its IP metadata.
     ///
-    /// Datagrams from our own addresses, truncated ones and ones with a nonsensical IP
-    /// header are dropped and counted in [`VrrpSocket::stats`]; nothing from the network
-    /// can make this panic. The VRRP message itself is not checked here: call
-    /// [`Datagram::decode`].
-    pub fn recv<'b>(&mut self, buf: &'b mut [u8]) -> Result<Option<Datagram<'b>>> {
-        let mut drops = 0;
-        let (meta, start, end) = loop {
-            if drops >= MAX_DROPS_PER_RECV {
-                return Ok(None);
-            }
-            let received = match self.family {
-                Family::Ipv4 => self.recv_v4(buf),
-                Family::Ipv6 => self.recv_v6(buf),
-            };
-            match received {
-                Ok(Ok((meta, start, end))) => {
-                    if self.own.contains(&meta.src) {
-                        self.stats.own_dropped += 1;
-                        drops += 1;
-                        continue;
-                    }
-                    break (meta, start, end);
-                }
-                Ok(Err(discard)) => {
-                    match discard {
-                        Discard::Truncated => self.stats.truncated += 1,
-                        Discard::Malformed => self.stats.malformed += 1,
-                        Discard::WrongInterface => self.stats.wrong_interface += 1,
-                    }
-                    drops += 1;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
-                Err(e) => return Err(Error::socket("receive VRRP datagram", e)),
-            }
-        };
-        self.stats.received += 1;
-        Ok(buf
-            .get(start..end)
-            .map(|payload| Datagram { meta, payload }))
-    }
-
-    /// One datagram from an IPv4 raw socket, which delivers the IP header too.
-    fn recv_v4(&mut self, buf: &mut [u8]) -> io::Result<Parsed> {
-        let (received, _from) =
-            sys::recvmsg(self.socket.as_fd(), buf, &mut [], libc::MSG_DONTWAIT)?;
-        if received.truncated {
-            return Ok(Err(Discard::Truncated));
-        }
-        let Some(bytes) = buf.get(..received.len) else {
-            return Ok(Err(Discard::Truncated));
-        };
-        Ok(parse_ipv4(bytes).ok_or(Discard::Malformed))
-    }
-
-    /// One datagram from an IPv6 raw socket: payload only, the rest from ancillary data.
-    fn recv_v6(&mut self, buf: &mut [u8]) -> io::Result<Parsed> {
+    /// Returns `Err` of kind [`io::ErrorKind::WouldBlock`] exactly when the kernel has
+    /// nothing more queued; other errors are the kernel's. Datagrams from our own
+    /// addresses, truncated ones, ones with a nonsensical IP header or ancillary data,
+    /// and ones that arrived on another interface are dropped, counted in
+    /// [`VrrpSocket::stats`] and skipped: the call goes on to the next one. Nothing from
+    /// the network can make this panic. The VRRP message itself is not checked here:
+    /// call [`Datagram::decode`].
+    ///
+    /// Under a flood of dropped datagrams this reads until the queue is empty; to bound
+    /// the work per call use [`VrrpSocket::recv_batch`].
+    pub fn recv<'b>(&mut self, buf: &'b mut [u8]) -> io::Result<Datagram<'b>> {
         let mut control = [0u8; cmsg::RECV_CONTROL_LEN];
-        let (received, from) =
-            sys::recvmsg(self.socket.as_fd(), buf, &mut control, libc::MSG_DONTWAIT)?;
-        if received.truncated {
-            return Ok(Err(Discard::Truncated));
-        }
-        if received.control_truncated || received.len > buf.len() {
-            return Ok(Err(Discard::Malformed));
-        }
-        let info = cmsg::parse_ipv6_rx(&control[..received.control_len]);
-        let (Some(src), Some(hop_limit), Some((dst, ifindex))) = (
-            from.as_socket_ipv6().map(|a| *a.ip()),
-            info.hop_limit,
-            info.pktinfo,
-        ) else {
-            return Ok(Err(Discard::Malformed));
+        let control_cap = match self.family {
+            Family::Ipv4 => 0,
+            Family::Ipv6 => control.len(),
         };
-        if ifindex != self.ifindex {
-            return Ok(Err(Discard::WrongInterface));
+        loop {
+            let (received, from) = match sys::recvmsg(
+                self.socket.as_fd(),
+                buf,
+                &mut control[..control_cap],
+                libc::MSG_DONTWAIT,
+            ) {
+                Ok(r) => r,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let parsed = match self.family {
+                Family::Ipv4 => parse_v4(&received, buf),
+                Family::Ipv6 => parse_v6(
+                    &received,
+                    from.as_socket().map(|a| a.ip()),
+                    &control,
+                    buf.len(),
+                    self.ifindex,
+                ),
+            };
+            if let Some((meta, start, end)) = self.rx.admit(parsed, &mut self.stats) {
+                // The parsers return ranges within `buf`; checked again so that this can
+                // never panic.
+                if start <= end && end <= buf.len() {
+                    return Ok(Datagram {
+                        meta,
+                        payload: &buf[start..end],
+                    });
+                }
+            }
         }
-        Ok(Ok((RxMeta::v6(src, dst, hop_limit), 0, received.len)))
     }
 
-    /// Encodes `repr` for each of [`VrrpSocket::destinations`] (the VRRPv3 checksum covers
-    /// the destination) and sends it from `src`. Stops at the first error.
+    /// Receives up to `batch.capacity()` datagrams with one recvmmsg(2) and keeps those
+    /// that pass the checks of [`VrrpSocket::recv`]; [`RecvBatch::iter`] gives them.
+    ///
+    /// Returns `Err` of kind [`io::ErrorKind::WouldBlock`] when nothing was queued, and
+    /// otherwise the number of datagrams kept — 0 when every datagram read was dropped,
+    /// which is not "would block": more may be queued. One call reads one batch at most,
+    /// so a flood cannot starve the caller.
+    pub fn recv_batch(&mut self, batch: &mut RecvBatch) -> io::Result<usize> {
+        batch.kept.clear();
+        let control_len = match self.family {
+            Family::Ipv4 => 0,
+            Family::Ipv6 => cmsg::RECV_CONTROL_LEN,
+        };
+        let n = loop {
+            match batch.mmsg.recv(
+                self.socket.as_fd(),
+                &mut batch.bufs,
+                RECV_BUFFER_LEN,
+                &mut batch.controls,
+                control_len,
+                libc::MSG_DONTWAIT,
+            ) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        for slot in 0..n {
+            let Some((received, src)) = batch.mmsg.received(slot) else {
+                continue;
+            };
+            let buf = batch
+                .bufs
+                .get(slot * RECV_BUFFER_LEN..(slot + 1) * RECV_BUFFER_LEN)
+                .unwrap_or(&[]);
+            let parsed = match self.family {
+                Family::Ipv4 => parse_v4(&received, buf),
+                Family::Ipv6 => {
+                    let control = batch
+                        .controls
+                        .get(slot * control_len..(slot + 1) * control_len)
+                        .unwrap_or(&[]);
+                    parse_v6(&received, src, control, buf.len(), self.ifindex)
+                }
+            };
+            if let Some((meta, start, end)) = self.rx.admit(parsed, &mut self.stats) {
+                batch.kept.push(Kept {
+                    meta,
+                    slot,
+                    start,
+                    end,
+                });
+            }
+        }
+        Ok(batch.kept.len())
+    }
+
+    /// Encodes `repr` for each of `destinations` (the VRRPv3 checksum covers the
+    /// destination) and sends it from `src`. Stops at the first error.
+    ///
+    /// The destinations are one router's: `[sock.multicast_group()]`, or its unicast
+    /// peers. A socket serves every router on its link and keeps no list of its own.
     pub fn send_advert(
         &mut self,
         repr: &AdvertRepr<'_>,
         src: IpAddr,
+        destinations: &[IpAddr],
         mode: ChecksumMode,
     ) -> Result<()> {
         let mut buf = [0u8; RECV_BUFFER_LEN];
-        for i in 0..self.destinations.len() {
-            let dst = self.destinations[i];
+        for &dst in destinations {
             let len = repr.emit(&mut buf, src, dst, mode)?;
             let payload = buf.get(..len).unwrap_or(&[]);
             self.send(payload, src, dst)?;
@@ -360,29 +669,9 @@ impl VrrpSocket {
     /// this host (for IPv6 normally the interface's link-local, RFC 9568 section 5.1.2.1).
     /// An unspecified `src` (0.0.0.0, ::) lets the kernel choose.
     pub fn send(&mut self, payload: &[u8], src: IpAddr, dst: IpAddr) -> Result<()> {
-        check_family(self.family, src)?;
-        check_family(self.family, dst)?;
-        let mut control = [0u8; cmsg::space(cmsg::IN6_PKTINFO_LEN)];
-        let (addr, control_len) = match (src, dst) {
-            (IpAddr::V4(src), IpAddr::V4(dst)) => (
-                SockAddr::from(SocketAddrV4::new(dst, 0)),
-                cmsg::ip_pktinfo(&mut control, self.ifindex, src),
-            ),
-            (IpAddr::V6(src), IpAddr::V6(dst)) => {
-                let scope = if needs_scope(dst) { self.ifindex } else { 0 };
-                (
-                    SockAddr::from(SocketAddrV6::new(dst, 0, 0, scope)),
-                    cmsg::ipv6_pktinfo(&mut control, self.ifindex, src),
-                )
-            }
-            _ => {
-                return Err(Error::FamilyMismatch {
-                    family: self.family,
-                    addr: dst,
-                })
-            }
-        };
-        let control = control_len.and_then(|n| control.get(..n)).unwrap_or(&[]);
+        let mut control = [0u8; SEND_CONTROL_LEN];
+        let (addr, control_len) = destination(self.family, self.ifindex, src, dst, &mut control)?;
+        let control = control.get(..control_len).unwrap_or(&[]);
         let iov = [IoSlice::new(payload)];
         let msg = MsgHdr::new()
             .with_addr(&addr)
@@ -397,13 +686,79 @@ impl VrrpSocket {
                 Ok(_) => {
                     return Err(Error::Io {
                         what: "send VRRP advertisement",
-                        source: io::Error::new(io::ErrorKind::WriteZero, "datagram sent partially"),
+                        source: partial_send(),
                     })
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Error::socket("send VRRP advertisement", e)),
             }
         }
+    }
+
+    /// Sends every datagram queued in `batch`, in order, with as few sendmmsg(2) calls
+    /// as possible (the kernel may take a batch in several parts; EINTR is retried),
+    /// then clears the batch. Returns how many were sent: all of them.
+    ///
+    /// On the first datagram the kernel refuses it stops with [`Error::BatchSend`], which
+    /// says how many went out before (`sent`); the refused one and the rest are dropped
+    /// with the batch (adverts are periodic: the next interval sends fresh ones). Any
+    /// other error ([`Error::FamilyMismatch`] for a batch of the other family) means
+    /// nothing was sent.
+    pub fn send_batch(&mut self, batch: &mut SendBatch) -> Result<usize> {
+        let result = self.send_queued(batch);
+        batch.clear();
+        result
+    }
+
+    fn send_queued(&mut self, batch: &mut SendBatch) -> Result<usize> {
+        let queued = batch.len;
+        let SendBatch { slots, mmsg, .. } = batch;
+        let slots = slots.get_mut(..queued).unwrap_or(&mut []);
+        for slot in slots.iter_mut() {
+            let (addr, control_len) = destination(
+                self.family,
+                self.ifindex,
+                slot.src,
+                slot.dst,
+                &mut slot.control,
+            )?;
+            slot.addr = addr;
+            slot.control_len = control_len;
+        }
+        let mut sent = 0;
+        while sent < queued {
+            let rest = slots.get(sent..).unwrap_or(&[]);
+            let msgs = rest.iter().map(|s| sys::OutMsg {
+                addr: &s.addr,
+                payload: &s.payload,
+                control: s.control.get(..s.control_len).unwrap_or(&[]),
+            });
+            let error = match mmsg.send(self.socket.as_fd(), msgs, 0) {
+                Ok(n) if n > 0 => {
+                    let whole = rest
+                        .iter()
+                        .take(n)
+                        .enumerate()
+                        .take_while(|(i, s)| mmsg.sent_len(*i) == Some(s.payload.len()))
+                        .count();
+                    sent += whole;
+                    self.stats.sent += whole as u64;
+                    if whole == n {
+                        continue;
+                    }
+                    partial_send()
+                }
+                Ok(_) => io::Error::new(io::ErrorKind::WriteZero, "sendmmsg sent nothing"),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => e,
+            };
+            return Err(Error::BatchSend {
+                sent,
+                queued,
+                source: error,
+            });
+        }
+        Ok(sent)
     }
 }
 
@@ -430,6 +785,85 @@ enum Discard {
 /// A received datagram's metadata and payload range, or why it was discarded.
 type Parsed = std::result::Result<(RxMeta, usize, usize), Discard>;
 
+/// The receive-side checks that need more than the datagram: own addresses.
+#[derive(Debug, Default)]
+struct RxFilter {
+    /// The interface's addresses of the socket's family.
+    own: HashSet<IpAddr>,
+    /// The routers' virtual addresses: never own.
+    virtual_addresses: HashSet<IpAddr>,
+}
+
+impl RxFilter {
+    fn is_own(&self, src: &IpAddr) -> bool {
+        self.own.contains(src) && !self.virtual_addresses.contains(src)
+    }
+
+    /// Passes a parsed datagram on, or counts why it is dropped.
+    fn admit(&self, parsed: Parsed, stats: &mut SocketStats) -> Option<(RxMeta, usize, usize)> {
+        match parsed {
+            Ok((meta, ..)) if self.is_own(&meta.src) => {
+                stats.own_dropped += 1;
+                None
+            }
+            Ok(ok) => {
+                stats.received += 1;
+                Some(ok)
+            }
+            Err(Discard::Truncated) => {
+                stats.truncated += 1;
+                None
+            }
+            Err(Discard::Malformed) => {
+                stats.malformed += 1;
+                None
+            }
+            Err(Discard::WrongInterface) => {
+                stats.wrong_interface += 1;
+                None
+            }
+        }
+    }
+}
+
+/// A datagram from an IPv4 raw socket, which delivers the IP header too: `buf` holds it.
+fn parse_v4(received: &sys::Received, buf: &[u8]) -> Parsed {
+    if received.truncated {
+        return Err(Discard::Truncated);
+    }
+    let bytes = buf.get(..received.len).ok_or(Discard::Truncated)?;
+    parse_ipv4(bytes).ok_or(Discard::Malformed)
+}
+
+/// A datagram from an IPv6 raw socket: the payload only (`len` bytes in a buffer of
+/// `buf_len`), the source from the socket address, the rest from the ancillary data in
+/// `control`. It must have arrived on `ifindex`.
+fn parse_v6(
+    received: &sys::Received,
+    src: Option<IpAddr>,
+    control: &[u8],
+    buf_len: usize,
+    ifindex: u32,
+) -> Parsed {
+    if received.truncated {
+        return Err(Discard::Truncated);
+    }
+    if received.control_truncated || received.len > buf_len {
+        return Err(Discard::Malformed);
+    }
+    let control = control.get(..received.control_len).unwrap_or(control);
+    let info = cmsg::parse_ipv6_rx(control);
+    let (Some(IpAddr::V6(src)), Some(hop_limit), Some((dst, arrived_on))) =
+        (src, info.hop_limit, info.pktinfo)
+    else {
+        return Err(Discard::Malformed);
+    };
+    if arrived_on != ifindex {
+        return Err(Discard::WrongInterface);
+    }
+    Ok((RxMeta::v6(src, dst, hop_limit), 0, received.len))
+}
+
 fn check_family(family: Family, addr: IpAddr) -> Result<()> {
     if Family::of(&addr) == family {
         Ok(())
@@ -438,11 +872,84 @@ fn check_family(family: Family, addr: IpAddr) -> Result<()> {
     }
 }
 
+fn partial_send() -> io::Error {
+    io::Error::new(io::ErrorKind::WriteZero, "datagram sent partially")
+}
+
+/// The socket address of `dst` and, written into `control`, the IP_PKTINFO /
+/// IPV6_PKTINFO message that sends from `src` on `ifindex`; returns the address and the
+/// control bytes used.
+fn destination(
+    family: Family,
+    ifindex: u32,
+    src: IpAddr,
+    dst: IpAddr,
+    control: &mut [u8; SEND_CONTROL_LEN],
+) -> Result<(SockAddr, usize)> {
+    check_family(family, src)?;
+    check_family(family, dst)?;
+    let (addr, control_len) = match (src, dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => (
+            SockAddr::from(SocketAddrV4::new(dst, 0)),
+            cmsg::ip_pktinfo(control, ifindex, src),
+        ),
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            let scope = if needs_scope(dst) { ifindex } else { 0 };
+            (
+                SockAddr::from(SocketAddrV6::new(dst, 0, 0, scope)),
+                cmsg::ipv6_pktinfo(control, ifindex, src),
+            )
+        }
+        _ => return Err(Error::FamilyMismatch { family, addr: dst }),
+    };
+    // The buffer is sized for the larger message, so writing it cannot fail.
+    Ok((addr, control_len.unwrap_or(0)))
+}
+
 /// Link-local unicast and link-scope multicast destinations need the interface as
 /// scope id.
 fn needs_scope(dst: Ipv6Addr) -> bool {
     let first = dst.segments()[0];
     (first & 0xffc0) == 0xfe80 || (dst.is_multicast() && (first & 0x000f) <= 2)
+}
+
+/// Joins or leaves the VRRP group of `family` on `ifindex`. Already being in the state
+/// asked for is a success, and so is leaving a group the kernel already dropped (the
+/// interface went away).
+fn set_membership(socket: &Socket, family: Family, ifindex: u32, join: bool) -> Result<()> {
+    let interface = InterfaceIndexOrAddress::Index(ifindex);
+    let (result, what) = match (family, join) {
+        (Family::Ipv4, true) => (
+            socket.join_multicast_v4_n(&VRRP_MULTICAST_V4, &interface),
+            "join 224.0.0.18",
+        ),
+        (Family::Ipv4, false) => (
+            socket.leave_multicast_v4_n(&VRRP_MULTICAST_V4, &interface),
+            "leave 224.0.0.18",
+        ),
+        (Family::Ipv6, true) => (
+            socket.join_multicast_v6(&VRRP_MULTICAST_V6, ifindex),
+            "join ff02::12",
+        ),
+        (Family::Ipv6, false) => (
+            socket.leave_multicast_v6(&VRRP_MULTICAST_V6, ifindex),
+            "leave ff02::12",
+        ),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if join && e.raw_os_error() == Some(libc::EADDRINUSE) => Ok(()),
+        Err(e)
+            if !join
+                && matches!(
+                    e.raw_os_error(),
+                    Some(libc::EADDRNOTAVAIL | libc::ENOENT | libc::ENODEV)
+                ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(Error::socket(what, e)),
+    }
 }
 
 /// Creates the raw socket and sets its options.
@@ -487,7 +994,6 @@ fn open_raw(config: &SocketConfig, ifindex: u32) -> Result<Socket> {
         }
     }
     let opt = |what: &'static str| move |e: io::Error| Error::socket(what, e);
-    let join = config.unicast_peers.is_empty();
     match config.family {
         Family::Ipv4 => {
             socket.set_ttl(255).map_err(opt("set IP_TTL 255"))?;
@@ -517,14 +1023,6 @@ fn open_raw(config: &SocketConfig, ifindex: u32) -> Result<Socket> {
             )
             .map_err(opt("set IP_MULTICAST_IF"))?;
             let _ = socket.set_tos(TOS_INTERNETWORK_CONTROL);
-            if join {
-                socket
-                    .join_multicast_v4_n(
-                        &VRRP_MULTICAST_V4,
-                        &InterfaceIndexOrAddress::Index(ifindex),
-                    )
-                    .map_err(opt("join 224.0.0.18"))?;
-            }
         }
         Family::Ipv6 => {
             socket
@@ -553,12 +1051,10 @@ fn open_raw(config: &SocketConfig, ifindex: u32) -> Result<Socket> {
             )
             .map_err(opt("set IPV6_RECVPKTINFO"))?;
             let _ = socket.set_tclass_v6(TOS_INTERNETWORK_CONTROL);
-            if join {
-                socket
-                    .join_multicast_v6(&VRRP_MULTICAST_V6, ifindex)
-                    .map_err(opt("join ff02::12"))?;
-            }
         }
+    }
+    if config.join_group {
+        set_membership(&socket, config.family, ifindex, true)?;
     }
     Ok(socket)
 }
@@ -700,10 +1196,301 @@ mod tests {
     }
 
     #[test]
-    fn unicast_config_keeps_peers() {
-        let peers = vec![IpAddr::V4(Ipv4Addr::new(192, 168, 100, 13))];
-        let c = SocketConfig::unicast(Family::Ipv4, "eth0", peers.clone());
-        assert_eq!(c.unicast_peers, peers);
-        assert_eq!(c.interface, "eth0");
+    fn multicast_config_joins_the_group_and_unicast_does_not() {
+        let m = SocketConfig::multicast(Family::Ipv4, "eth0");
+        assert!(m.join_group);
+        assert_eq!(m.interface, "eth0");
+        let u = SocketConfig::unicast(Family::Ipv6, "eth0");
+        assert!(!u.join_group);
+        assert_eq!(u.family, Family::Ipv6);
+    }
+
+    fn received(len: usize, control_len: usize) -> sys::Received {
+        sys::Received {
+            len,
+            control_len,
+            truncated: false,
+            control_truncated: false,
+        }
+    }
+
+    #[test]
+    fn ipv4_datagram_is_parsed_from_the_received_bytes_only() {
+        let mut buf = [0xaau8; 64];
+        buf[..32].copy_from_slice(&KEEPALIVED_V3_IPV4);
+        let (meta, start, end) = parse_v4(&received(32, 0), &buf).expect("valid");
+        assert_eq!(meta.hop_limit, 255);
+        assert_eq!((start, end), (20, 32));
+        // Fewer bytes received than the header claims: malformed, not read past.
+        assert_eq!(parse_v4(&received(30, 0), &buf), Err(Discard::Malformed));
+        // A length beyond the buffer cannot be trusted.
+        assert_eq!(parse_v4(&received(65, 0), &buf), Err(Discard::Truncated));
+        let mut r = received(32, 0);
+        r.truncated = true;
+        assert_eq!(parse_v4(&r, &buf), Err(Discard::Truncated));
+    }
+
+    const LL_A: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0xa);
+
+    /// Ancillary data as the kernel writes it for an IPv6 raw socket.
+    fn ipv6_control(hop_limit: Option<i32>, pktinfo: Option<(Ipv6Addr, u32)>) -> Vec<u8> {
+        let mut out = vec![0u8; cmsg::RECV_CONTROL_LEN];
+        let mut n = 0;
+        if let Some(h) = hop_limit {
+            n += cmsg::ipv6_hop_limit(&mut out[n..], h).expect("fits");
+        }
+        if let Some((dst, ifindex)) = pktinfo {
+            n += cmsg::ipv6_pktinfo(&mut out[n..], ifindex, dst).expect("fits");
+        }
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn ipv6_datagram_takes_hop_limit_and_destination_from_ancillary_data() {
+        let control = ipv6_control(Some(255), Some((VRRP_MULTICAST_V6, 7)));
+        let r = received(40, control.len());
+        let parsed = parse_v6(&r, Some(IpAddr::V6(LL_A)), &control, 4096, 7);
+        assert_eq!(
+            parsed,
+            Ok((RxMeta::v6(LL_A, VRRP_MULTICAST_V6, 255), 0, 40))
+        );
+        // The hop limit is reported as received, for decode to reject.
+        let control = ipv6_control(Some(64), Some((VRRP_MULTICAST_V6, 7)));
+        let r = received(40, control.len());
+        let (meta, ..) = parse_v6(&r, Some(IpAddr::V6(LL_A)), &control, 4096, 7).expect("ok");
+        assert_eq!(meta.hop_limit, 64);
+    }
+
+    #[test]
+    fn ipv6_datagram_from_another_interface_is_dropped() {
+        let control = ipv6_control(Some(255), Some((VRRP_MULTICAST_V6, 8)));
+        let r = received(40, control.len());
+        assert_eq!(
+            parse_v6(&r, Some(IpAddr::V6(LL_A)), &control, 4096, 7),
+            Err(Discard::WrongInterface)
+        );
+    }
+
+    #[test]
+    fn ipv6_datagram_without_the_facts_decode_needs_is_malformed() {
+        let src = Some(IpAddr::V6(LL_A));
+        let no_hop = ipv6_control(None, Some((VRRP_MULTICAST_V6, 7)));
+        let no_info = ipv6_control(Some(255), None);
+        let good = ipv6_control(Some(255), Some((VRRP_MULTICAST_V6, 7)));
+        for control in [&no_hop, &no_info] {
+            let r = received(40, control.len());
+            assert_eq!(parse_v6(&r, src, control, 4096, 7), Err(Discard::Malformed));
+        }
+        let r = received(40, good.len());
+        // No sender address, or one of the wrong family.
+        assert_eq!(parse_v6(&r, None, &good, 4096, 7), Err(Discard::Malformed));
+        let v4 = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+        assert_eq!(parse_v6(&r, v4, &good, 4096, 7), Err(Discard::Malformed));
+        // Ancillary data cut short by the kernel, or a length beyond the buffer.
+        let mut cut = r;
+        cut.control_truncated = true;
+        assert_eq!(parse_v6(&cut, src, &good, 4096, 7), Err(Discard::Malformed));
+        assert_eq!(parse_v6(&r, src, &good, 39, 7), Err(Discard::Malformed));
+        // Only the control bytes the kernel reported are read.
+        let short = received(40, 0);
+        assert_eq!(
+            parse_v6(&short, src, &good, 4096, 7),
+            Err(Discard::Malformed)
+        );
+        let mut truncated = r;
+        truncated.truncated = true;
+        assert_eq!(
+            parse_v6(&truncated, src, &good, 4096, 7),
+            Err(Discard::Truncated)
+        );
+    }
+
+    #[test]
+    fn garbage_ancillary_data_never_panics() {
+        let src = Some(IpAddr::V6(LL_A));
+        let good = ipv6_control(Some(255), Some((VRRP_MULTICAST_V6, 7)));
+        for n in 0..=good.len() {
+            let r = received(40, n);
+            let _ = parse_v6(&r, src, &good[..n], 4096, 7);
+            // A control length beyond the bytes given is clamped, not trusted.
+            let r = received(40, good.len() + 100);
+            let _ = parse_v6(&r, src, &good[..n], 4096, 7);
+        }
+        let mut junk = good.clone();
+        for i in 0..junk.len() {
+            junk[i] ^= 0xff;
+            let _ = parse_v6(&received(40, junk.len()), src, &junk, 4096, 7);
+        }
+    }
+
+    #[test]
+    fn own_sources_are_dropped_but_virtual_addresses_never_are() {
+        let own = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
+        let vip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 100));
+        let peer = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let filter = RxFilter {
+            own: [own, vip].into_iter().collect(),
+            virtual_addresses: [vip].into_iter().collect(),
+        };
+        let meta = |src: IpAddr| match src {
+            IpAddr::V4(s) => RxMeta::v4(s, VRRP_MULTICAST_V4, 255),
+            IpAddr::V6(_) => unreachable!(),
+        };
+        let mut stats = SocketStats::default();
+        assert_eq!(filter.admit(Ok((meta(own), 20, 32)), &mut stats), None);
+        assert_eq!(
+            filter.admit(Ok((meta(vip), 20, 32)), &mut stats),
+            Some((meta(vip), 20, 32)),
+            "a peer sending from a VIP we also hold is heard"
+        );
+        assert!(filter.admit(Ok((meta(peer), 20, 32)), &mut stats).is_some());
+        assert_eq!(filter.admit(Err(Discard::Truncated), &mut stats), None);
+        assert_eq!(filter.admit(Err(Discard::Malformed), &mut stats), None);
+        assert_eq!(filter.admit(Err(Discard::Malformed), &mut stats), None);
+        assert_eq!(filter.admit(Err(Discard::WrongInterface), &mut stats), None);
+        assert_eq!(
+            stats,
+            SocketStats {
+                received: 2,
+                sent: 0,
+                own_dropped: 1,
+                truncated: 1,
+                malformed: 2,
+                wrong_interface: 1,
+            }
+        );
+    }
+
+    #[test]
+    fn destination_v4_sets_source_and_interface_with_ip_pktinfo() {
+        let mut control = [0u8; SEND_CONTROL_LEN];
+        let src = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let dst = IpAddr::V4(VRRP_MULTICAST_V4);
+        let (addr, n) = destination(Family::Ipv4, 3, src, dst, &mut control).expect("ok");
+        assert_eq!(addr.as_socket(), Some(std::net::SocketAddr::new(dst, 0)));
+        assert_eq!(n, cmsg::space(cmsg::IN_PKTINFO_LEN));
+        let data = cmsg::space(0); // the cmsghdr
+        assert_eq!(&control[data..data + 4], &3i32.to_ne_bytes(), "ipi_ifindex");
+        assert_eq!(
+            &control[data + 4..data + 8],
+            &[192, 0, 2, 1],
+            "ipi_spec_dst"
+        );
+    }
+
+    #[test]
+    fn destination_v6_link_scope_gets_the_interface_as_scope_id() {
+        let mut control = [0u8; SEND_CONTROL_LEN];
+        let src = IpAddr::V6(LL_A);
+        for (dst, scope) in [
+            (VRRP_MULTICAST_V6, 5),
+            ("fe80::b".parse().expect("v6"), 5),
+            ("fd00:db8::2".parse().expect("v6"), 0),
+        ] {
+            let (addr, n) =
+                destination(Family::Ipv6, 5, src, IpAddr::V6(dst), &mut control).expect("ok");
+            let a = addr.as_socket_ipv6().expect("v6");
+            assert_eq!((*a.ip(), a.scope_id()), (dst, scope));
+            let info = cmsg::parse_ipv6_rx(&control[..n]);
+            assert_eq!(info.pktinfo, Some((LL_A, 5)));
+        }
+        let err = destination(
+            Family::Ipv6,
+            5,
+            src,
+            IpAddr::V4(VRRP_MULTICAST_V4),
+            &mut control,
+        );
+        assert!(matches!(err, Err(Error::FamilyMismatch { .. })));
+    }
+
+    #[test]
+    fn send_batch_holds_copies_of_one_family_up_to_its_capacity() {
+        let mut batch = SendBatch::new(2);
+        assert_eq!(batch.capacity(), 2);
+        assert_eq!(batch.family(), None);
+        let a = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let g = IpAddr::V4(VRRP_MULTICAST_V4);
+        let mut payload = vec![1u8, 2, 3];
+        batch.push(&payload, a, g).expect("push");
+        payload[0] = 9;
+        assert_eq!(batch.queued()[0].payload, [1, 2, 3], "a copy");
+        assert_eq!(batch.family(), Some(Family::Ipv4));
+        // Source and destination of different families, or a family other than the
+        // batch's, are refused.
+        let ll = IpAddr::V6(LL_A);
+        assert!(matches!(
+            batch.push(&payload, a, ll),
+            Err(Error::FamilyMismatch { .. })
+        ));
+        assert!(matches!(
+            batch.push(&payload, ll, IpAddr::V6(VRRP_MULTICAST_V6)),
+            Err(Error::FamilyMismatch {
+                family: Family::Ipv4,
+                ..
+            })
+        ));
+        batch.push(&[4, 5], a, g).expect("push");
+        assert!(batch.is_full());
+        assert!(matches!(
+            batch.push(&[6], a, g),
+            Err(Error::BatchFull { capacity: 2 })
+        ));
+        assert_eq!(batch.len(), 2);
+        // Cleared, the slots are reused and any family goes again.
+        batch.clear();
+        assert!(batch.is_empty());
+        batch
+            .push(&[7], ll, IpAddr::V6(VRRP_MULTICAST_V6))
+            .expect("push");
+        assert_eq!(batch.queued()[0].payload, [7]);
+        assert_eq!(batch.family(), Some(Family::Ipv6));
+    }
+
+    #[test]
+    fn a_refused_batch_says_how_many_went_out_and_keeps_the_errno() {
+        let e = Error::BatchSend {
+            sent: 3,
+            queued: 10,
+            source: io::Error::from_raw_os_error(libc::EPERM),
+        };
+        assert!(e
+            .to_string()
+            .starts_with("send VRRP advertisements: 3 of 10 sent, then the kernel refused: "));
+        assert_eq!(e.raw_os_error(), Some(libc::EPERM));
+    }
+
+    #[test]
+    fn batch_sizes_are_clamped_to_what_the_kernel_takes() {
+        assert_eq!(RecvBatch::new(0).capacity(), 1);
+        assert_eq!(RecvBatch::new(5000).capacity(), 1024);
+        assert_eq!(RecvBatch::default().capacity(), RecvBatch::DEFAULT_LEN);
+        assert_eq!(SendBatch::new(0).capacity(), 1);
+        assert_eq!(SendBatch::new(5000).capacity(), 1024);
+        let batch = RecvBatch::new(4);
+        assert!(batch.is_empty());
+        assert_eq!(batch.iter().count(), 0);
+    }
+
+    #[test]
+    fn recv_batch_iterates_the_kept_payloads_in_their_slots() {
+        let mut batch = RecvBatch::new(3);
+        let meta = RxMeta::v4(Ipv4Addr::new(192, 0, 2, 1), VRRP_MULTICAST_V4, 255);
+        batch.bufs[RECV_BUFFER_LEN * 2 + 20..RECV_BUFFER_LEN * 2 + 24].copy_from_slice(b"vrrp");
+        batch.kept.push(Kept {
+            meta,
+            slot: 2,
+            start: 20,
+            end: 24,
+        });
+        let got: Vec<_> = batch.iter().collect();
+        assert_eq!(
+            got,
+            vec![Datagram {
+                meta,
+                payload: b"vrrp"
+            }]
+        );
     }
 }

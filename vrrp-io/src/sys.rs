@@ -3,7 +3,9 @@
 
 use std::io;
 use std::mem;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::ptr;
 
 use socket2::SockAddr;
 
@@ -105,6 +107,323 @@ pub(crate) fn recvmsg(
                 control_truncated: msg.msg_flags & libc::MSG_CTRUNC != 0,
             })
         })
+    }
+}
+
+/// The most messages one `recvmmsg` / `sendmmsg` call handles: the kernel caps `vlen` at
+/// UIO_MAXIOV (1024) and silently ignores the rest.
+pub(crate) const MAX_MMSG: usize = 1024;
+
+/// An empty `mmsghdr`: null pointers, zero lengths.
+fn empty_mmsghdr() -> libc::mmsghdr {
+    // SAFETY: mmsghdr is { msghdr, c_uint }, and msghdr holds only raw pointers and
+    // integers (plus, on some libcs, private integer padding): all zero is valid.
+    unsafe { mem::zeroed() }
+}
+
+/// An empty `sockaddr_storage` (family AF_UNSPEC).
+fn empty_sockaddr_storage() -> libc::sockaddr_storage {
+    // SAFETY: sockaddr_storage is plain integers; all zero is valid (AF_UNSPEC).
+    unsafe { mem::zeroed() }
+}
+
+/// The IP address in `storage` if it holds an AF_INET / AF_INET6 address of at least
+/// `len` bytes (as the kernel reported writing).
+fn sockaddr_ip(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<IpAddr> {
+    let len = len as usize;
+    let base = (storage as *const libc::sockaddr_storage).cast::<u8>();
+    match libc::c_int::from(storage.ss_family) {
+        libc::AF_INET if len >= mem::size_of::<libc::sockaddr_in>() => {
+            // SAFETY: sockaddr_storage is larger than and at least as aligned as
+            // sockaddr_in (it is designed to hold any socket address), every byte of it
+            // is initialised (it was created zeroed and the kernel writes only bytes),
+            // and sockaddr_in is plain integers, so reading one from its start copies
+            // valid values.
+            let sin: libc::sockaddr_in = unsafe { ptr::read(base.cast()) };
+            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                sin.sin_addr.s_addr,
+            ))))
+        }
+        libc::AF_INET6 if len >= mem::size_of::<libc::sockaddr_in6>() => {
+            // SAFETY: as above, for sockaddr_in6 (also smaller than sockaddr_storage and
+            // no more aligned).
+            let sin6: libc::sockaddr_in6 = unsafe { ptr::read(base.cast()) };
+            Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+        }
+        _ => None,
+    }
+}
+
+/// Reusable message headers for `recvmmsg(2)`.
+///
+/// The headers hold raw pointers into the caller's buffers only while
+/// [`RecvMmsg::recv`] runs; they are rewritten before every call and never dereferenced
+/// by Rust code.
+pub(crate) struct RecvMmsg {
+    hdrs: Vec<libc::mmsghdr>,
+    iovs: Vec<libc::iovec>,
+    names: Vec<libc::sockaddr_storage>,
+    /// Messages the last call received.
+    count: usize,
+    /// Control buffer size per message in the last call.
+    control_len: usize,
+}
+
+// SAFETY: the raw pointers inside `hdrs` and `iovs` are scratch space: set from live,
+// exclusively borrowed buffers at the start of `recv`, used by the kernel during that
+// call only, and never read through afterwards. Moving or sharing the struct between
+// threads therefore shares no memory behind those pointers.
+unsafe impl Send for RecvMmsg {}
+// SAFETY: as for Send; `&RecvMmsg` only reads the integer fields of the headers.
+unsafe impl Sync for RecvMmsg {}
+
+impl std::fmt::Debug for RecvMmsg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecvMmsg")
+            .field("capacity", &self.hdrs.len())
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecvMmsg {
+    /// Headers for `n` messages (at least 1, at most [`MAX_MMSG`]).
+    pub(crate) fn new(n: usize) -> Self {
+        let n = n.clamp(1, MAX_MMSG);
+        RecvMmsg {
+            hdrs: (0..n).map(|_| empty_mmsghdr()).collect(),
+            iovs: (0..n)
+                .map(|_| libc::iovec {
+                    iov_base: ptr::null_mut(),
+                    iov_len: 0,
+                })
+                .collect(),
+            names: (0..n).map(|_| empty_sockaddr_storage()).collect(),
+            count: 0,
+            control_len: 0,
+        }
+    }
+
+    /// One `recvmmsg(2)` with the given `MSG_*` flags. Message `i` goes to
+    /// `bufs[i * buf_len..][..buf_len]` with its ancillary data in
+    /// `controls[i * control_len..][..control_len]` (no control buffer when
+    /// `control_len` is 0); as many messages as the headers, `bufs` and `controls` have
+    /// room for. Returns how many were received (at least 1); [`RecvMmsg::received`]
+    /// describes each.
+    pub(crate) fn recv(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        bufs: &mut [u8],
+        buf_len: usize,
+        controls: &mut [u8],
+        control_len: usize,
+        flags: libc::c_int,
+    ) -> io::Result<usize> {
+        self.count = 0;
+        self.control_len = control_len;
+        let Some(fit) = bufs.len().checked_div(buf_len) else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "recvmmsg: empty receive buffers",
+            ));
+        };
+        let mut n = self.hdrs.len().min(fit);
+        if let Some(fit) = controls.len().checked_div(control_len) {
+            n = n.min(fit);
+        }
+        let buf_base = bufs.as_mut_ptr();
+        let control_base = controls.as_mut_ptr();
+        for (i, iov) in self.iovs.iter_mut().take(n).enumerate() {
+            iov.iov_base = buf_base.wrapping_add(i * buf_len).cast();
+            iov.iov_len = buf_len;
+        }
+        for name in self.names.iter_mut().take(n) {
+            name.ss_family = libc::AF_UNSPEC as libc::sa_family_t;
+        }
+        // Raw pointers into the vectors, taken once so that no later reborrow of a
+        // vector invalidates them.
+        let iov_base = self.iovs.as_mut_ptr();
+        let name_base = self.names.as_mut_ptr();
+        for (i, hdr) in self.hdrs.iter_mut().take(n).enumerate() {
+            let msg = &mut hdr.msg_hdr;
+            msg.msg_name = name_base.wrapping_add(i).cast();
+            msg.msg_namelen = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            msg.msg_iov = iov_base.wrapping_add(i);
+            msg.msg_iovlen = 1;
+            if control_len > 0 {
+                msg.msg_control = control_base.wrapping_add(i * control_len).cast();
+                msg.msg_controllen = control_len as _;
+            } else {
+                msg.msg_control = ptr::null_mut();
+                msg.msg_controllen = 0;
+            }
+            msg.msg_flags = 0;
+            hdr.msg_len = 0;
+        }
+        // SAFETY: for each of the first `n` headers: `msg_name` points to its own
+        // sockaddr_storage in `self.names` with its size as length; `msg_iov` to one
+        // iovec in `self.iovs` covering `buf_len` bytes of `bufs` at `i * buf_len`, which
+        // lie within `bufs` because `n <= bufs.len() / buf_len`; `msg_control` is null
+        // with length 0, or covers `control_len` bytes of `controls` at
+        // `i * control_len`, within `controls` because `n <= controls.len() / control_len`.
+        // The regions do not overlap. `bufs`, `controls` and `self` stay exclusively
+        // borrowed and alive for the whole call, the pointers were all derived after the
+        // last reborrow of their vectors, and the kernel writes only within the given
+        // lengths. `n` is at most MAX_MMSG, so it fits a c_uint. A null timeout means
+        // none.
+        let rc = unsafe {
+            libc::recvmmsg(
+                fd.as_raw_fd(),
+                self.hdrs.as_mut_ptr(),
+                n as libc::c_uint,
+                flags as _,
+                ptr::null_mut(),
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.count = (rc as usize).min(n);
+        Ok(self.count)
+    }
+
+    /// What the last [`RecvMmsg::recv`] got as its `i`-th message, and the sender's IP
+    /// address (if the kernel gave an AF_INET / AF_INET6 one).
+    pub(crate) fn received(&self, i: usize) -> Option<(Received, Option<IpAddr>)> {
+        if i >= self.count {
+            return None;
+        }
+        let hdr = self.hdrs.get(i)?;
+        let msg = &hdr.msg_hdr;
+        #[allow(clippy::unnecessary_cast)] // size_t on glibc, socklen_t on musl
+        let control_len = msg.msg_controllen as usize;
+        let received = Received {
+            len: hdr.msg_len as usize,
+            control_len: control_len.min(self.control_len),
+            truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
+            control_truncated: msg.msg_flags & libc::MSG_CTRUNC != 0,
+        };
+        let src = sockaddr_ip(self.names.get(i)?, msg.msg_namelen);
+        Some((received, src))
+    }
+}
+
+/// One message for [`SendMmsg::send`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OutMsg<'a> {
+    /// Destination.
+    pub addr: &'a SockAddr,
+    /// The datagram.
+    pub payload: &'a [u8],
+    /// Ancillary data (may be empty).
+    pub control: &'a [u8],
+}
+
+/// Reusable message headers for `sendmmsg(2)`; see [`RecvMmsg`] for the pointers.
+pub(crate) struct SendMmsg {
+    hdrs: Vec<libc::mmsghdr>,
+    iovs: Vec<libc::iovec>,
+    /// Messages the last call sent.
+    count: usize,
+}
+
+// SAFETY: as for RecvMmsg: the raw pointers are set from live borrows at the start of
+// `send`, used by the kernel during that call only, and never read through afterwards.
+unsafe impl Send for SendMmsg {}
+// SAFETY: as for Send; `&SendMmsg` only reads the integer fields of the headers.
+unsafe impl Sync for SendMmsg {}
+
+impl std::fmt::Debug for SendMmsg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendMmsg")
+            .field("capacity", &self.hdrs.len())
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SendMmsg {
+    /// Headers for `n` messages (at least 1, at most [`MAX_MMSG`]).
+    pub(crate) fn new(n: usize) -> Self {
+        let n = n.clamp(1, MAX_MMSG);
+        SendMmsg {
+            hdrs: (0..n).map(|_| empty_mmsghdr()).collect(),
+            iovs: (0..n)
+                .map(|_| libc::iovec {
+                    iov_base: ptr::null_mut(),
+                    iov_len: 0,
+                })
+                .collect(),
+            count: 0,
+        }
+    }
+
+    /// One `sendmmsg(2)` of the first messages of `msgs` (as many as there are
+    /// headers) with the given `MSG_*` flags. Returns how many the kernel sent (at least
+    /// 1 unless `msgs` is empty); [`SendMmsg::sent_len`] gives each one's byte count.
+    pub(crate) fn send<'a>(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        msgs: impl IntoIterator<Item = OutMsg<'a>>,
+        flags: libc::c_int,
+    ) -> io::Result<usize> {
+        self.count = 0;
+        let mut n = 0;
+        let slots = self.iovs.iter_mut().zip(self.hdrs.iter_mut());
+        for (msg, (iov, hdr)) in msgs.into_iter().zip(slots) {
+            // The kernel only reads from a send buffer; the iovec type is shared with
+            // receiving, hence the mutable pointer.
+            iov.iov_base = msg.payload.as_ptr().cast_mut().cast();
+            iov.iov_len = msg.payload.len();
+            hdr.msg_hdr.msg_name = msg.addr.as_ptr().cast_mut().cast();
+            hdr.msg_hdr.msg_namelen = msg.addr.len();
+            if msg.control.is_empty() {
+                hdr.msg_hdr.msg_control = ptr::null_mut();
+                hdr.msg_hdr.msg_controllen = 0;
+            } else {
+                hdr.msg_hdr.msg_control = msg.control.as_ptr().cast_mut().cast();
+                hdr.msg_hdr.msg_controllen = msg.control.len() as _;
+            }
+            hdr.msg_hdr.msg_flags = 0;
+            hdr.msg_len = 0;
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(0);
+        }
+        let iov_base = self.iovs.as_mut_ptr();
+        for (i, hdr) in self.hdrs.iter_mut().take(n).enumerate() {
+            hdr.msg_hdr.msg_iov = iov_base.wrapping_add(i);
+            hdr.msg_hdr.msg_iovlen = 1;
+        }
+        // SAFETY: for each of the first `n` headers, `msg_name` points to a SockAddr of
+        // `msg_namelen` bytes, the one iovec in `self.iovs` to a payload slice of
+        // `iov_len` bytes, and `msg_control` to a control slice of `msg_controllen`
+        // bytes (or is null with length 0). All of them are borrowed for 'a, which
+        // outlives this call, and the kernel only reads them. The iovec pointers were
+        // derived after the last reborrow of `self.iovs`. `n` is at most MAX_MMSG, so it
+        // fits a c_uint.
+        let rc = unsafe {
+            libc::sendmmsg(
+                fd.as_raw_fd(),
+                self.hdrs.as_mut_ptr(),
+                n as libc::c_uint,
+                flags as _,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.count = (rc as usize).min(n);
+        Ok(self.count)
+    }
+
+    /// Bytes the last [`SendMmsg::send`] sent of its `i`-th message.
+    pub(crate) fn sent_len(&self, i: usize) -> Option<usize> {
+        if i >= self.count {
+            return None;
+        }
+        self.hdrs.get(i).map(|h| h.msg_len as usize)
     }
 }
 
@@ -227,4 +546,122 @@ pub(crate) fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)>
             std::os::fd::OwnedFd::from_raw_fd(fds[1]),
         )
     })
+}
+
+/// Registers a socket this crate owns (a [`crate::VrrpSocket`] or
+/// [`crate::NetlinkMonitor`]) with tokio's reactor for readability.
+#[cfg(feature = "tokio")]
+pub(crate) fn register_readable<T: AsRawFd>(inner: T) -> io::Result<tokio::io::unix::AsyncFd<T>> {
+    // SAFETY: the types passed here own their descriptor (an OwnedFd inside a socket2 or
+    // netlink-sys socket) and never close or replace it while they live, so the
+    // descriptor stays open and the same for the AsyncFd's whole life, as
+    // register_with_interest requires.
+    unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(inner, tokio::io::Interest::READABLE)
+            .map_err(io::Error::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{SocketAddr, UdpSocket};
+    use std::os::fd::AsFd;
+
+    fn loopback_pair() -> (UdpSocket, UdpSocket) {
+        let rx = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        rx.set_nonblocking(true).expect("non-blocking");
+        let tx = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        (rx, tx)
+    }
+
+    #[test]
+    fn sockaddr_ip_reads_v4_and_v6_and_refuses_short_lengths() {
+        let v4: SocketAddr = "192.0.2.1:0".parse().expect("v4");
+        let v6: SocketAddr = "[fe80::a]:0".parse().expect("v6");
+        for addr in [v4, v6] {
+            let sa = SockAddr::from(addr);
+            let len = sa.len();
+            let storage = sa.as_storage();
+            assert_eq!(sockaddr_ip(&storage, len), Some(addr.ip()));
+            assert_eq!(sockaddr_ip(&storage, len - 1), None);
+        }
+        assert_eq!(sockaddr_ip(&empty_sockaddr_storage(), 128), None);
+    }
+
+    #[test]
+    fn sendmmsg_and_recvmmsg_move_several_datagrams_per_call() {
+        let (rx, tx) = loopback_pair();
+        let to = SockAddr::from(rx.local_addr().expect("addr"));
+        let payloads: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 10 + usize::from(i)]).collect();
+        let mut send = SendMmsg::new(8);
+        let msgs = payloads.iter().map(|p| OutMsg {
+            addr: &to,
+            payload: p,
+            control: &[],
+        });
+        assert_eq!(send.send(tx.as_fd(), msgs, 0).expect("sendmmsg"), 5);
+        for (i, p) in payloads.iter().enumerate() {
+            assert_eq!(send.sent_len(i), Some(p.len()));
+        }
+        assert_eq!(send.sent_len(5), None);
+
+        let mut recv = RecvMmsg::new(8);
+        let mut bufs = vec![0u8; 8 * 64];
+        let mut controls = vec![0u8; 8 * 32];
+        let n = recv
+            .recv(
+                rx.as_fd(),
+                &mut bufs,
+                64,
+                &mut controls,
+                32,
+                libc::MSG_DONTWAIT,
+            )
+            .expect("recvmmsg");
+        assert_eq!(n, 5);
+        let from = tx.local_addr().expect("addr").ip();
+        for (i, p) in payloads.iter().enumerate() {
+            let (r, src) = recv.received(i).expect("received");
+            assert_eq!((r.len, r.truncated, src), (p.len(), false, Some(from)));
+            assert_eq!(&bufs[i * 64..i * 64 + r.len], &p[..]);
+        }
+        assert!(recv.received(5).is_none());
+        let empty = recv.recv(
+            rx.as_fd(),
+            &mut bufs,
+            64,
+            &mut controls,
+            32,
+            libc::MSG_DONTWAIT,
+        );
+        assert_eq!(empty.map_err(|e| e.kind()), Err(io::ErrorKind::WouldBlock));
+    }
+
+    #[test]
+    fn recvmmsg_reads_no_more_than_its_headers_and_flags_truncation() {
+        let (rx, tx) = loopback_pair();
+        let to = rx.local_addr().expect("addr");
+        for _ in 0..3 {
+            tx.send_to(&[7u8; 100], to).expect("send");
+        }
+        let mut recv = RecvMmsg::new(2);
+        let mut bufs = vec![0u8; 8 * 16];
+        let n = recv
+            .recv(rx.as_fd(), &mut bufs, 16, &mut [], 0, libc::MSG_DONTWAIT)
+            .expect("recvmmsg");
+        assert_eq!(n, 2, "two headers, two datagrams");
+        let (r, _) = recv.received(0).expect("received");
+        assert!(r.truncated);
+        assert_eq!(r.control_len, 0);
+        assert_eq!(
+            recv.recv(rx.as_fd(), &mut bufs, 16, &mut [], 0, libc::MSG_DONTWAIT)
+                .expect("the third"),
+            1
+        );
+        // No room for even one datagram: refused rather than read into nothing.
+        assert!(recv
+            .recv(rx.as_fd(), &mut bufs, 0, &mut [], 0, libc::MSG_DONTWAIT)
+            .is_err());
+    }
 }

@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use vrrp_core::router::Event;
-use vrrp_io::event_loop::Notice;
 use vrrp_io::netlink::Netlink;
-use vrrp_io::{EventLoop, Handle};
+use vrrp_io::{DriverEvent, EventLoop, Handle};
 
 use crate::config::ScriptUser;
 use crate::config::{self, Config, Diagnostic};
@@ -186,7 +185,7 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
         .map(|r| (r.name.clone(), r.config.priority.get()))
         .collect();
     let observer = make_observer(notifier.clone(), priorities);
-    let event_loop = EventLoop::new(loaded.plan.routers.clone(), observer)?;
+    let event_loop = EventLoop::new(loaded.plan.routers.clone())?.with_observer(observer);
     let handle = event_loop.handle();
     let checkers = Arc::new(Mutex::new(start_checkers(&loaded, &handle)));
     status::serve(listener, handle.clone()).map_err(status_error)?;
@@ -263,8 +262,14 @@ fn reload(
     if let Ok(mut c) = checkers.lock() {
         c.clear();
     }
-    if let Err(e) = handle.reload(loaded.plan.routers.clone()) {
-        tracing::error!("reload failed: {e}");
+    match handle.reload(loaded.plan.routers.clone()) {
+        Ok(summary) => tracing::info!(
+            "reload: {} router(s) kept, {} stopped, {} started",
+            summary.kept,
+            summary.removed,
+            summary.started
+        ),
+        Err(e) => tracing::error!("reload failed, keeping the running configuration: {e}"),
     }
     if let Ok(mut n) = notifier.lock() {
         *n = Notifier::new(loaded.notify.clone());
@@ -279,18 +284,21 @@ fn make_observer(
     notifier: Arc<Mutex<Notifier>>,
     mut priorities: HashMap<String, u8>,
 ) -> vrrp_io::event_loop::Observer {
-    Box::new(move |name: &str, notice: Notice<'_>| match notice {
-        Notice::Event(event) => match event {
+    Box::new(move |event: &DriverEvent| match event {
+        DriverEvent::Router {
+            router: name,
+            event,
+        } => match event {
             Event::StateChanged { from, to, reason } => {
                 tracing::info!("{name}: {from} -> {to}: {reason}");
-                let priority = priorities.get(name).copied().unwrap_or(0);
+                let priority = priorities.get(&**name).copied().unwrap_or(0);
                 if let Ok(n) = notifier.lock() {
                     n.state_changed(name, *to, priority);
                 }
             }
             Event::PriorityChanged { from, to } => {
                 tracing::info!("{name}: effective priority {from} -> {to}");
-                priorities.insert(name.to_owned(), to.get());
+                priorities.insert(name.to_string(), to.get());
             }
             Event::Dropped { .. } => tracing::debug!("{name}: {event}"),
             Event::OwnerConflict { .. } | Event::AddressListMismatch { .. } => {
@@ -298,6 +306,8 @@ fn make_observer(
             }
             _ => tracing::info!("{name}: {event}"),
         },
-        Notice::IoError(e) => tracing::warn!("{name}: {e}"),
+        DriverEvent::VipRestored { .. } => tracing::warn!("{event}"),
+        DriverEvent::Link { .. } => tracing::info!("{event}"),
+        DriverEvent::IoError { .. } => tracing::warn!("{event}"),
     })
 }

@@ -3,13 +3,14 @@
 use std::net::IpAddr;
 
 use vrrp_core::router::{AnnounceConfig, RouterConfig, TrackConfig, TrackId};
+use vrrp_core::{Label, LabelError, VirtualAddress};
 use vrrp_io::netlink::Netlink;
-use vrrp_io::{RouterSpec, VipSpec};
+use vrrp_io::RouterSpec;
 
 use crate::config::{Config, VrrpInstance};
 
 /// The track id of an instance's own interface (down -> Fault, as keepalived).
-pub const OWN_INTERFACE: TrackId = TrackId(0);
+pub const OWN_INTERFACE: TrackId = RouterSpec::OWN_INTERFACE;
 const FIRST_INTERFACE_TRACK: u32 = 1;
 const FIRST_SCRIPT_TRACK: u32 = 1_000;
 
@@ -77,10 +78,17 @@ fn instance_spec(
     script_up: &dyn Fn(&str) -> bool,
     script_tracks: &mut Vec<ScriptTrack>,
 ) -> Result<RouterSpec, vrrp_io::Error> {
-    let vips: Vec<IpAddr> = inst.virtual_ipaddress.iter().map(|v| v.addr).collect();
+    let vips = inst
+        .virtual_ipaddress
+        .iter()
+        .map(virtual_address)
+        .collect::<Result<Vec<_>, _>>()?;
     let primary = match inst.unicast_src_ip {
         Some(addr) => addr,
-        None => vrrp_io::event_loop::primary_address(netlink, &inst.interface, inst.family, &vips)?,
+        None => {
+            let addrs: Vec<IpAddr> = vips.iter().map(|v| v.addr).collect();
+            vrrp_io::primary_address(netlink, &inst.interface, inst.family, &addrs)?
+        }
     };
     let mut rc = RouterConfig::new(inst.vrid, primary, vips);
     rc.version = inst.version;
@@ -136,22 +144,29 @@ fn instance_spec(
             reverse,
         });
     }
-    let specs = inst
-        .virtual_ipaddress
-        .iter()
-        .map(|v| VipSpec {
-            addr: v.addr,
-            prefix_len: v.prefix_len,
-            label: v.label.clone(),
-        })
-        .collect();
     Ok(RouterSpec {
         name: inst.name.clone(),
         interface: inst.interface.clone(),
         config: rc,
-        vips: specs,
         tracked_interfaces,
     })
+}
+
+/// A configured VIP as the router holds it: address, prefix length and label.
+fn virtual_address(v: &crate::config::VirtualAddress) -> Result<VirtualAddress, vrrp_io::Error> {
+    let vip = VirtualAddress::with_prefix(v.addr, v.prefix_len);
+    let Some(text) = &v.label else {
+        return Ok(vip);
+    };
+    let label = Label::new(text).map_err(|e| vrrp_io::Error::InvalidLabel {
+        label: text.clone(),
+        reason: match e {
+            LabelError::Empty => "empty",
+            LabelError::TooLong { .. } => "longer than 15 bytes",
+            LabelError::ContainsNul { .. } => "contains a NUL byte",
+        },
+    })?;
+    Ok(vip.with_label(label))
 }
 
 fn clamp_weight(w: i32) -> i16 {
@@ -208,13 +223,13 @@ vrrp_instance VI_1 {
         assert_eq!(c.auth, Auth::Simple(Password::new("mynginx").unwrap()));
         // The advert source is the interface's own address (lo: 127.0.0.1).
         assert_eq!(c.primary_address, "127.0.0.1".parse::<IpAddr>().unwrap());
+        // One VIP list, with prefix and label.
         assert_eq!(
-            spec.vips,
-            vec![VipSpec {
-                addr: "192.168.100.12".parse().unwrap(),
-                prefix_len: 24,
-                label: Some("lo:vip".into())
-            }]
+            c.virtual_addresses,
+            vec![
+                VirtualAddress::with_prefix("192.168.100.12".parse().unwrap(), 24)
+                    .with_label(Label::new("lo:vip").unwrap())
+            ]
         );
         // Own interface faults the router (weight 0); the script adds 2 while it succeeds.
         assert!(c.tracks.contains(&TrackConfig {
@@ -246,6 +261,21 @@ vrrp_instance VI_1 {
             weight: 2,
             initially_up: false
         }));
+    }
+
+    #[test]
+    fn an_unusable_label_names_the_instance_and_the_label() {
+        let parsed = parse_str(
+            &CLASSIC.replace("label lo:vip", "label lo:much-too-long"),
+            "keepalived.conf",
+        );
+        let mut netlink = Netlink::open().unwrap();
+        let err = plan(&parsed.config, &mut netlink, &|_| true).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("VI_1") && text.contains("lo:much-too-long") && text.contains("15 bytes"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use vrrp_io::event_loop::RouterStatus;
 use vrrp_io::Handle;
+use vrrp_io::RouterStatus;
 
 /// Where `vrrp run` listens and `vrrp status` asks by default.
 pub const DEFAULT_SOCKET: &str = "/run/vrrp/vrrp.sock";

@@ -5,6 +5,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 
 use crate::types::{Centiseconds, Family, Priority, Version, Vrid};
+use crate::vip::{Label, VirtualAddress};
 use crate::wire::{Auth, ChecksumMode};
 
 /// Identifies a tracked object (check script, interface, ...) of one router. The embedder
@@ -90,8 +91,9 @@ pub struct RouterConfig {
     /// Our primary address on the interface: the source of our adverts and the tie-breaker
     /// between equal priorities. For IPv6 this is a link-local address.
     pub primary_address: IpAddr,
-    /// The virtual addresses, all of the family of `primary_address`.
-    pub virtual_addresses: Vec<IpAddr>,
+    /// The virtual addresses, all of the family of `primary_address`, each at most once,
+    /// with the prefix length and (IPv4) label they are added with.
+    pub virtual_addresses: Vec<VirtualAddress>,
     /// VRRPv2 authentication (none or a simple password). Must be `Auth::None` for VRRPv3.
     pub auth: Auth,
     /// The VRRPv3-over-IPv4 checksum form we send.
@@ -112,7 +114,15 @@ pub struct RouterConfig {
 impl RouterConfig {
     /// A configuration with the protocol defaults: VRRPv3, priority 100, 1 s adverts,
     /// preempt on, no auth, keepalived-compatible checksums, multicast.
-    pub fn new(vrid: Vrid, primary_address: IpAddr, virtual_addresses: Vec<IpAddr>) -> Self {
+    ///
+    /// `virtual_addresses` takes [`VirtualAddress`]es or plain addresses (which become
+    /// host addresses, /32 or /128, without a label).
+    pub fn new(
+        vrid: Vrid,
+        primary_address: IpAddr,
+        virtual_addresses: impl IntoIterator<Item = impl Into<VirtualAddress>>,
+    ) -> Self {
+        let virtual_addresses = virtual_addresses.into_iter().map(Into::into).collect();
         RouterConfig {
             vrid,
             version: Version::V3,
@@ -154,6 +164,7 @@ impl RouterConfig {
         if let Some(&addr) = self
             .virtual_addresses
             .iter()
+            .map(|v| &v.addr)
             .chain(&self.unicast_peers)
             .find(|a| Family::of(a) != family)
         {
@@ -161,6 +172,20 @@ impl RouterConfig {
                 address: addr,
                 family,
             });
+        }
+        for (i, v) in self.virtual_addresses.iter().enumerate() {
+            if v.prefix_len > family.max_prefix_len() {
+                return Err(ConfigError::PrefixTooLong {
+                    address: v.addr,
+                    prefix_len: v.prefix_len,
+                });
+            }
+            if let (IpAddr::V6(address), Some(label)) = (v.addr, v.label) {
+                return Err(ConfigError::LabelOnIpv6 { address, label });
+            }
+            if self.virtual_addresses[..i].iter().any(|o| o.addr == v.addr) {
+                return Err(ConfigError::DuplicateVirtualAddress(v.addr));
+            }
         }
         if self.version == Version::V2 && family == Family::Ipv6 {
             return Err(ConfigError::V2OverIpv6);
@@ -222,6 +247,25 @@ pub enum ConfigError {
     /// More than 255 addresses do not fit the count field.
     #[error("{0} virtual addresses; an advert carries at most 255")]
     TooManyVirtualAddresses(usize),
+    /// A virtual address's prefix length is longer than its family allows.
+    #[error("{address}/{prefix_len}: the prefix length is at most 32 for IPv4 and 128 for IPv6")]
+    PrefixTooLong {
+        /// The virtual address.
+        address: IpAddr,
+        /// Its prefix length.
+        prefix_len: u8,
+    },
+    /// Address labels exist for IPv4 addresses only.
+    #[error("{address} has label {label}, but only IPv4 addresses take a label; remove it")]
+    LabelOnIpv6 {
+        /// The virtual address.
+        address: Ipv6Addr,
+        /// The label it was given.
+        label: Label,
+    },
+    /// One address is listed twice (with whatever prefix or label).
+    #[error("virtual address {0} is listed twice; list each address once")]
+    DuplicateVirtualAddress(IpAddr),
     /// A virtual address or unicast peer of the other family.
     #[error("{address} is not an {family} address like the router's primary address")]
     FamilyMismatch {

@@ -4,7 +4,8 @@
 //! A [`VirtualRouter`] is driven by three inputs — received packets, timeouts and
 //! tracking changes — each with the current time, and answers with [`Output`]s that the
 //! caller polls: bytes to send, addresses to add or remove, announcements to make, events
-//! to log.
+//! to log. Outputs own their data (`Send + 'static`): keep them across an `.await` or hand
+//! them to another thread; the address lists in them share one allocation ([`VipList`]).
 //!
 //! ```
 //! use vrrp_core::router::{Output, RouterConfig, State, VirtualRouter};
@@ -37,11 +38,13 @@
 
 mod config;
 mod event;
+mod output;
 mod stats;
 mod timers;
 
 pub use config::{AnnounceConfig, ConfigError, RouterConfig, TrackConfig, TrackId};
 pub use event::{DropReason, Event, Reason, State};
+pub use output::{Announce, Output, Payload, Transmit, VipList};
 pub use stats::{DropCounters, Statistics};
 pub use timers::{master_down_interval_micros, skew_time_micros};
 
@@ -56,42 +59,6 @@ use crate::wire::{self, AddressList, AdvertRepr, Auth, ChecksumForm, DecodeError
 
 /// How many peers' checksum forms a router remembers (more than ever talk at once).
 const PEER_FORM_SLOTS: usize = 4;
-
-/// An advert ready to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Transmit<'a> {
-    /// Source address to send from (our primary address).
-    pub src: IpAddr,
-    /// Destination: the VRRP multicast group or a unicast peer.
-    pub dst: IpAddr,
-    /// The VRRP message (IP payload), checksum included. Send with TTL / hop limit 255.
-    pub payload: &'a [u8],
-}
-
-/// Announce the virtual addresses on the link: gratuitous ARP for IPv4, unsolicited
-/// neighbour advertisements for IPv6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Announce<'a> {
-    /// Addresses to announce.
-    pub addresses: &'a [IpAddr],
-    /// How many announcements to send per address, back to back.
-    pub count: u8,
-}
-
-/// What the caller must do, polled with [`VirtualRouter::poll_output`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Output<'a> {
-    /// Send this advert.
-    Transmit(Transmit<'a>),
-    /// Add these virtual addresses to the interface (becoming master).
-    AddVips(&'a [IpAddr]),
-    /// Remove these virtual addresses (leaving master).
-    RemoveVips(&'a [IpAddr]),
-    /// Announce the addresses (after adding them).
-    Announce(Announce<'a>),
-    /// Something happened.
-    Event(Event),
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
@@ -173,6 +140,8 @@ pub struct VirtualRouter {
     advert: Vec<u8>,
     /// Our virtual addresses in wire form, to compare with received lists.
     vip_wire: Vec<u8>,
+    /// Our virtual addresses, shared by every output that names them.
+    vips: VipList,
 }
 
 impl VirtualRouter {
@@ -182,8 +151,8 @@ impl VirtualRouter {
         config.validate()?;
         let family = config.family();
         let mut vip_wire = Vec::with_capacity(config.virtual_addresses.len() * family.addr_len());
-        for a in &config.virtual_addresses {
-            match a {
+        for v in &config.virtual_addresses {
+            match v.addr {
                 IpAddr::V4(a) => vip_wire.extend_from_slice(&a.octets()),
                 IpAddr::V6(a) => vip_wire.extend_from_slice(&a.octets()),
             }
@@ -219,6 +188,7 @@ impl VirtualRouter {
                 up: t.initially_up,
             })
             .collect();
+        let vips = VipList::from(config.virtual_addresses.as_slice());
         let mut vr = VirtualRouter {
             master_adver_interval: config.advert_interval,
             effective_priority: config.priority,
@@ -240,6 +210,7 @@ impl VirtualRouter {
             queue: VecDeque::with_capacity(8),
             advert,
             vip_wire,
+            vips,
         };
         vr.effective_priority = vr.compute_priority();
         vr.start(now);
@@ -276,7 +247,7 @@ impl VirtualRouter {
     /// Handles an advert that the caller has already decoded with [`wire::decode`]
     /// (which did the receiver-independent checks). Used by [`crate::Routers`] to decode
     /// once and dispatch.
-    pub fn handle_advert(
+    pub(crate) fn handle_advert(
         &mut self,
         now: Instant,
         meta: &RxMeta,
@@ -437,7 +408,7 @@ impl VirtualRouter {
 
     /// The next thing to do, or `None` when there is nothing. Call until `None` after
     /// every input.
-    pub fn poll_output(&mut self) -> Option<Output<'_>> {
+    pub fn poll_output(&mut self) -> Option<Output> {
         let pending = self.queue.pop_front()?;
         Some(match pending {
             Pending::Advert { priority, dst } => {
@@ -457,13 +428,13 @@ impl VirtualRouter {
                 Output::Transmit(Transmit {
                     src,
                     dst,
-                    payload: &self.advert,
+                    payload: Payload::from(&self.advert[..]),
                 })
             }
-            Pending::AddVips => Output::AddVips(&self.config.virtual_addresses),
-            Pending::RemoveVips => Output::RemoveVips(&self.config.virtual_addresses),
+            Pending::AddVips => Output::AddVips(self.vips.clone()),
+            Pending::RemoveVips => Output::RemoveVips(self.vips.clone()),
             Pending::Announce { count } => Output::Announce(Announce {
-                addresses: &self.config.virtual_addresses,
+                addresses: self.vips.clone(),
                 count,
             }),
             Pending::Event(e) => Output::Event(e),
@@ -645,7 +616,7 @@ impl VirtualRouter {
     /// gap between adverts never exceeds the interval, which is what backups rely on
     /// (RFC 9568 section 6.4.3); only the first gap after a state change or an immediate
     /// advert is shorter.
-    pub fn next_advert_slot(&self, now: Instant) -> Instant {
+    fn next_advert_slot(&self, now: Instant) -> Instant {
         let interval = self.config.advert_interval.as_micros().max(1);
         let slot = (now.as_micros() / interval).saturating_add(1);
         Instant::from_micros(slot.saturating_mul(interval))
@@ -742,7 +713,7 @@ impl VirtualRouter {
 
     /// Records a drop that happened before the packet could be handed to a router
     /// (e.g. a bad checksum seen by [`crate::Routers`]).
-    pub fn record_drop(&mut self, from: IpAddr, error: DecodeError) {
+    pub(crate) fn record_drop(&mut self, from: IpAddr, error: DecodeError) {
         self.drop_packet(from, DropReason::Decode(error));
     }
 
@@ -767,10 +738,9 @@ impl VirtualRouter {
             }
         }
         // Order may differ between implementations: compare as sets.
-        received.len() == self.config.virtual_addresses.len()
-            && received
-                .iter()
-                .all(|a| self.config.virtual_addresses.contains(&a))
+        received.len() == self.vips.len()
+            && received.iter().all(|a| self.vips.addrs().any(|v| v == a))
+            && self.vips.addrs().all(|v| received.iter().any(|a| a == v))
     }
 }
 
@@ -794,7 +764,7 @@ fn check_auth(configured: &Auth, received: &Auth) -> Result<(), DecodeError> {
 }
 
 /// The VRRP multicast group of a family.
-pub fn multicast_group(family: Family) -> IpAddr {
+fn multicast_group(family: Family) -> IpAddr {
     match family {
         Family::Ipv4 => IpAddr::V4(wire::VRRP_MULTICAST_V4),
         Family::Ipv6 => IpAddr::V6(wire::VRRP_MULTICAST_V6),

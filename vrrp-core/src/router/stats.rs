@@ -55,7 +55,7 @@ pub struct DropCounters {
 
 impl DropCounters {
     /// Counts one drop.
-    pub fn record(&mut self, reason: &DropReason) {
+    pub(crate) fn record(&mut self, reason: &DropReason) {
         let counter = match reason {
             DropReason::Decode(e) => match e {
                 DecodeError::BadHopLimit(_) => &mut self.ip_ttl_errors,

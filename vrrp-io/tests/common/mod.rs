@@ -214,3 +214,22 @@ pub fn drop_all_capabilities() {
     let rc = unsafe { libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) };
     assert_eq!(rc, 0, "capset: {}", std::io::Error::last_os_error());
 }
+
+/// Waits (at most `timeout`) until `fd` is readable, then a little longer, so that a burst
+/// sent just before has been queued completely (veth delivers in the sender's softirq;
+/// the pause covers a deferral to ksoftirqd). False if it never became readable.
+pub fn wait_until_queued(fd: &impl std::os::fd::AsRawFd, timeout: Duration) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: one valid pollfd, exclusively borrowed for the call.
+    let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if rc <= 0 {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    true
+}

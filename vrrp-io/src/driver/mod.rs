@@ -1,0 +1,718 @@
+//! The driver: every router of a process and what it knows of the host, with no I/O.
+//!
+//! A [`Driver`] owns the [`Routers`], the specs they were built from, and a picture of
+//! the host's links and addresses kept current from netlink notifications
+//! ([`NetEvent`]). Inputs arrive with the time: packets, timeouts, link and address
+//! events, tracking changes, reloads. Out come [`Action`]s, always in this order:
+//! adverts first, then address work (VIPs added and removed, gratuitous ARP /
+//! unsolicited NA), then notifications. The shells — [`crate::EventLoop`] (a blocking
+//! thread) and, with the `tokio` feature, `vrrp_io::tokio::Runner` — only carry the
+//! actions out and feed the inputs in, so everything here is tested without root.
+//!
+//! What the driver does that an embedder would otherwise have to know:
+//! - at start-up, VIPs left on the interface by an earlier run are removed (a backup
+//!   must not answer for them), and a VIP held by another interface is refused once, so
+//!   a takeover costs one netlink round trip per VIP;
+//! - a tracked link going down reaches its routers as soon as the kernel reports it;
+//!   an interface deleted and created again under the same name gets its sockets back
+//!   and its routers resume;
+//! - a VIP removed behind a master's back is added again and announced;
+//! - a reload keeps the state of routers whose spec did not change, and checks the whole
+//!   new set before touching anything, so a bad reload changes nothing.
+//!
+//! ```
+//! use vrrp_io::driver::{Action, Driver, RouterSpec};
+//! use vrrp_io::monitor::NetEvent;
+//! use vrrp_io::netlink::{Link, LinkState, OperState};
+//! use vrrp_core::router::{RouterConfig, State};
+//! use vrrp_core::{Instant, Vrid};
+//!
+//! let mut driver = Driver::new();
+//! let now = Instant::ZERO;
+//! // What a shell learns from netlink at start-up.
+//! driver.handle_net(now, &NetEvent::Link(Link {
+//!     index: 2, name: "eth0".into(), mac: None, mtu: None, loopback: false,
+//!     state: LinkState { admin_up: true, carrier: true, oper: OperState::Up },
+//! }));
+//! let config = RouterConfig::new(
+//!     Vrid::new(51).unwrap(),
+//!     "192.168.100.10".parse().unwrap(),
+//!     vec!["192.168.100.12".parse::<std::net::IpAddr>().unwrap()],
+//! );
+//! driver.add(now, RouterSpec::new("VI_1", "eth0", config)).unwrap();
+//! assert_eq!(driver.sockets().len(), 1);
+//!
+//! // Nobody else advertises: at Master_Down_Interval the router takes over.
+//! let deadline = driver.poll_timeout().unwrap();
+//! driver.handle_timeout(deadline);
+//! let first = driver.poll_action(deadline).unwrap();
+//! assert!(matches!(first, Action::Send { .. }));
+//! while let Some(_action) = driver.poll_action(deadline) {}
+//! assert_eq!(driver.state("VI_1"), Some(State::Master));
+//! ```
+
+mod host;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use types::{Action, DriverEvent, RouterSpec, RouterStatus, SocketKey, SocketSpec};
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use vrrp_core::router::{Output, State, TrackId, VipList, VirtualRouter};
+use vrrp_core::wire::RxMeta;
+use vrrp_core::{Family, Instant, InterfaceId, RouterKey, Routers, VirtualAddress};
+
+use crate::error::{Error, Result};
+use crate::monitor::NetEvent;
+use host::{HostChange, HostState};
+
+struct Entry {
+    spec: RouterSpec,
+    name: Arc<str>,
+}
+
+/// Every router of a process, with no I/O. See the [module documentation](self).
+#[derive(Default)]
+pub struct Driver {
+    routers: Routers,
+    entries: HashMap<RouterKey, Entry>,
+    by_name: HashMap<Arc<str>, RouterKey>,
+    /// Interface names by [`InterfaceId`]: an id stays with its name for the driver's
+    /// life, whatever the kernel's index.
+    interfaces: Vec<String>,
+    host: HostState,
+    /// Which routers track which interface, by name.
+    trackers: HashMap<String, Vec<(RouterKey, TrackId)>>,
+    /// Which routers have which VIP.
+    vip_owners: HashMap<IpAddr, Vec<RouterKey>>,
+    sends: VecDeque<Action>,
+    address_work: VecDeque<Action>,
+    notices: VecDeque<Action>,
+    socket_generation: u64,
+}
+
+impl Driver {
+    /// A driver with no routers and no knowledge of the host yet: feed it the host's
+    /// links and addresses ([`crate::monitor::NetlinkMonitor::snapshot`]) before adding routers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    // ----- routers -----
+
+    /// Adds a router. Its interface must be known (from a [`NetEvent::Link`]); VIPs
+    /// already on that interface are removed first (left over from an earlier run: we
+    /// start as backup); a VIP held by another interface is an error.
+    pub fn add(&mut self, now: Instant, spec: RouterSpec) -> Result<RouterKey> {
+        let own_vips = HashSet::new();
+        self.check(&spec, &own_vips)?;
+        if self.by_name.contains_key(spec.name.as_str()) {
+            return Err(Error::DuplicateName { name: spec.name });
+        }
+        self.insert(now, spec)
+    }
+
+    /// Replaces the set of routers. Routers whose spec is unchanged keep their state;
+    /// removed and changed ones shut down (a master sends priority 0 and releases its
+    /// VIPs); changed and new ones start. The whole new set is checked first: on error
+    /// nothing changes.
+    pub fn reload(&mut self, now: Instant, specs: Vec<RouterSpec>) -> Result<ReloadSummary> {
+        let own_vips: HashSet<IpAddr> = self.vip_owners.keys().copied().collect();
+        let mut names = HashSet::new();
+        let mut keys = HashSet::new();
+        for spec in &specs {
+            if !names.insert(spec.name.as_str()) {
+                return Err(Error::DuplicateName {
+                    name: spec.name.clone(),
+                });
+            }
+            self.check(spec, &own_vips)?;
+            let key = (
+                spec.interface.as_str(),
+                spec.config.family(),
+                spec.config.vrid,
+            );
+            if !keys.insert(key) {
+                return Err(Error::DuplicateRouter(vrrp_core::InsertError::Duplicate(
+                    RouterKey {
+                        interface: self
+                            .interface_id_of(&spec.interface)
+                            .unwrap_or(InterfaceId(0)),
+                        family: key.1,
+                        vrid: key.2,
+                    },
+                )));
+            }
+        }
+        let unchanged = |entry: &Entry| specs.contains(&entry.spec);
+        let stale: Vec<RouterKey> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| !unchanged(e))
+            .map(|(k, _)| *k)
+            .collect();
+        let mut summary = ReloadSummary {
+            removed: stale.len(),
+            ..ReloadSummary::default()
+        };
+        for key in &stale {
+            self.routers.with_router(key, |vr| vr.shutdown(now));
+        }
+        // Their goodbyes (priority 0, VIPs released) are queued before they go.
+        self.drain();
+        for key in stale {
+            self.remove_entry(key);
+        }
+        for spec in specs {
+            if self.by_name.contains_key(spec.name.as_str()) {
+                summary.kept += 1;
+            } else {
+                self.insert(now, spec)?;
+                summary.started += 1;
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Removes the router called `name` gracefully (priority 0 if master, VIPs
+    /// released). False if there is none.
+    pub fn remove(&mut self, now: Instant, name: &str) -> bool {
+        let Some(&key) = self.by_name.get(name) else {
+            return false;
+        };
+        self.routers.with_router(&key, |vr| vr.shutdown(now));
+        self.drain();
+        self.remove_entry(key);
+        true
+    }
+
+    /// Reports a tracked object of router `name` (a check script, say) as up or down.
+    /// False if there is no such router.
+    pub fn set_track(&mut self, now: Instant, name: &str, id: TrackId, up: bool) -> bool {
+        let Some(key) = self.by_name.get(name).copied() else {
+            return false;
+        };
+        self.routers
+            .with_router(&key, |vr| vr.set_track(now, id, up));
+        true
+    }
+
+    /// Shuts every router down gracefully: masters send priority 0 and release their
+    /// VIPs. Drain [`Driver::poll_action`] afterwards.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.routers.shutdown_all(now);
+    }
+
+    // ----- inputs from the network -----
+
+    /// A VRRP datagram received on `socket`.
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        socket: SocketKey,
+        meta: &RxMeta,
+        payload: &[u8],
+    ) {
+        self.routers
+            .handle_packet(now, socket.interface, meta, payload);
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.routers.handle_timeout(now);
+    }
+
+    /// The earliest router deadline.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.routers.poll_timeout()
+    }
+
+    /// A link or address change reported by netlink (or one entry of a snapshot).
+    pub fn handle_net(&mut self, now: Instant, event: &NetEvent) {
+        match self.host.apply(event) {
+            HostChange::None => {}
+            HostChange::Link { name, up, rebound } => {
+                if rebound && self.is_used(&name) {
+                    self.socket_generation += 1;
+                }
+                self.link_changed(now, &name, up, true);
+            }
+            HostChange::LinkGone { name } => {
+                if self.is_used(&name) {
+                    self.socket_generation += 1;
+                }
+                self.link_changed(now, &name, false, false);
+            }
+            HostChange::Address {
+                name,
+                addr,
+                prefix_len,
+                added,
+            } => {
+                if self.is_used(&name) {
+                    // The own-address set of the interface's sockets changed.
+                    self.socket_generation += 1;
+                }
+                if !added {
+                    self.address_removed(&name, addr, prefix_len);
+                }
+            }
+        }
+    }
+
+    /// Replaces what the driver knows of the host with a fresh snapshot (after
+    /// [`NetEvent::Overrun`]: notifications were lost). Links that changed are handled
+    /// as if notified, and every master's VIPs are checked and restored if missing.
+    pub fn resync(&mut self, now: Instant, snapshot: &[NetEvent]) {
+        let before: Vec<(String, bool)> = self
+            .trackers
+            .keys()
+            .map(|name| (name.clone(), self.host.is_up(name)))
+            .collect();
+        self.host.clear();
+        for event in snapshot {
+            self.host.apply(event);
+        }
+        self.socket_generation += 1;
+        for (name, was_up) in before {
+            let link = self.host.link(&name);
+            let up = link.is_some_and(|l| l.up);
+            if up != was_up {
+                self.link_changed(now, &name, up, link.is_some());
+            }
+        }
+        let masters: Vec<RouterKey> = self
+            .entries
+            .keys()
+            .filter(|k| {
+                self.routers
+                    .get(k)
+                    .is_some_and(|r| r.state() == State::Master)
+            })
+            .copied()
+            .collect();
+        for key in masters {
+            let Some(entry) = self.entries.get(&key) else {
+                continue;
+            };
+            let Some(link) = self.host.link(&entry.spec.interface) else {
+                continue;
+            };
+            let present = self.host.addresses(link.ifindex);
+            let missing: Vec<VirtualAddress> = entry
+                .spec
+                .config
+                .virtual_addresses
+                .iter()
+                .filter(|v| !present.contains(&(v.addr, v.prefix_len)))
+                .cloned()
+                .collect();
+            for vip in missing {
+                self.restore(key, link.ifindex, vip);
+            }
+        }
+    }
+
+    // ----- outputs -----
+
+    /// The next thing to do: adverts first, then address work, then notifications.
+    ///
+    /// Before handing out slow work, timers due at `now` are fired, so that a router
+    /// whose down timer expires while others' VIPs are being added sends its advert
+    /// first: with hundreds of routers taking over together, the last one's advert is
+    /// not delayed by everyone else's netlink round trips.
+    pub fn poll_action(&mut self, now: Instant) -> Option<Action> {
+        self.drain();
+        if let Some(send) = self.sends.pop_front() {
+            return Some(send);
+        }
+        if !(self.address_work.is_empty() && self.notices.is_empty())
+            && self.routers.poll_timeout().is_some_and(|d| d <= now)
+        {
+            self.routers.handle_timeout(now);
+            self.drain();
+            if let Some(send) = self.sends.pop_front() {
+                return Some(send);
+            }
+        }
+        self.address_work
+            .pop_front()
+            .or_else(|| self.notices.pop_front())
+    }
+
+    /// The sockets the routers need now, one per (interface, family) with routers on a
+    /// present interface. Compare [`Driver::socket_generation`] to know when to look.
+    pub fn sockets(&self) -> Vec<SocketSpec> {
+        let mut specs: Vec<SocketSpec> = Vec::new();
+        for (key, entry) in &self.entries {
+            let Some(link) = self.host.link(&entry.spec.interface) else {
+                continue;
+            };
+            let socket = SocketKey {
+                interface: key.interface,
+                family: key.family,
+            };
+            let i = match specs.iter().position(|s| s.key == socket) {
+                Some(i) => i,
+                None => {
+                    specs.push(SocketSpec {
+                        key: socket,
+                        interface: entry.spec.interface.clone(),
+                        ifindex: link.ifindex,
+                        join_group: false,
+                        virtual_addresses: Vec::new(),
+                        own_addresses: self
+                            .host
+                            .addresses(link.ifindex)
+                            .iter()
+                            .map(|(a, _)| *a)
+                            .filter(|a| Family::of(a) == key.family)
+                            .collect(),
+                    });
+                    specs.len() - 1
+                }
+            };
+            let spec = &mut specs[i];
+            spec.join_group |= entry.spec.config.unicast_peers.is_empty();
+            spec.virtual_addresses
+                .extend(entry.spec.config.virtual_addresses.iter().map(|v| v.addr));
+        }
+        for spec in &mut specs {
+            spec.virtual_addresses.sort_unstable();
+            spec.virtual_addresses.dedup();
+            spec.own_addresses
+                .retain(|a| spec.virtual_addresses.binary_search(a).is_err());
+        }
+        specs.sort_by_key(|s| s.key);
+        specs
+    }
+
+    /// Changes whenever [`Driver::sockets`] may have changed.
+    pub fn socket_generation(&self) -> u64 {
+        self.socket_generation
+    }
+
+    // ----- status -----
+
+    /// The state of router `name`.
+    pub fn state(&self, name: &str) -> Option<State> {
+        let key = self.by_name.get(name)?;
+        self.routers.get(key).map(VirtualRouter::state)
+    }
+
+    /// The router called `name`.
+    pub fn router(&self, name: &str) -> Option<&VirtualRouter> {
+        self.routers.get(self.by_name.get(name)?)
+    }
+
+    /// Number of routers.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True without routers.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The specs of every router, in no particular order.
+    pub fn specs(&self) -> impl Iterator<Item = &RouterSpec> {
+        self.entries.values().map(|e| &e.spec)
+    }
+
+    /// A snapshot of every router, sorted by name.
+    pub fn status(&self, now: Instant) -> Vec<RouterStatus> {
+        let mut out: Vec<RouterStatus> = self
+            .routers
+            .iter()
+            .filter_map(|(key, vr)| {
+                let entry = self.entries.get(key)?;
+                Some(RouterStatus {
+                    name: entry.spec.name.clone(),
+                    interface: entry.spec.interface.clone(),
+                    family: key.family,
+                    vrid: key.vrid,
+                    state: vr.state(),
+                    base_priority: vr.config().priority,
+                    effective_priority: vr.effective_priority(),
+                    tracks: vr.track_shares().collect(),
+                    master: vr.current_master(),
+                    last_transition: vr.last_transition().map(|(at, r)| (now - at, r)),
+                    master_adver_interval: vr.master_adver_interval(),
+                    peer_checksum_forms: vr.peer_checksum_forms().collect(),
+                    statistics: *vr.statistics(),
+                    virtual_addresses: vr
+                        .config()
+                        .virtual_addresses
+                        .iter()
+                        .map(|v| v.addr)
+                        .collect(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    // ----- internals -----
+
+    /// Checks that `spec` can run on this host; `ours` are VIPs our own routers hold
+    /// (moving between instances on reload is fine).
+    fn check(&self, spec: &RouterSpec, ours: &HashSet<IpAddr>) -> Result<()> {
+        crate::netlink::validate_ifname(&spec.interface)?;
+        spec.config.validate()?;
+        let link = self
+            .host
+            .link(&spec.interface)
+            .ok_or_else(|| Error::InterfaceNotFound {
+                name: spec.interface.clone(),
+            })?;
+        for vip in &spec.config.virtual_addresses {
+            if ours.contains(&vip.addr) {
+                continue;
+            }
+            if let Some((ifindex, ifname)) = self.host.holder_elsewhere(vip.addr, link.ifindex) {
+                return Err(Error::AddressInUse {
+                    addr: vip.addr,
+                    ifindex,
+                    ifname,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, now: Instant, spec: RouterSpec) -> Result<RouterKey> {
+        let link = self
+            .host
+            .link(&spec.interface)
+            .ok_or_else(|| Error::InterfaceNotFound {
+                name: spec.interface.clone(),
+            })?;
+        let interface = self.interface_id(&spec.interface);
+        // Tracked links start in the state the kernel reported, not a guess.
+        let mut config = spec.config.clone();
+        for (id, ifname) in &spec.tracked_interfaces {
+            let up = self.host.is_up(ifname);
+            if let Some(t) = config.tracks.iter_mut().find(|t| t.id == *id) {
+                t.initially_up = up;
+            }
+        }
+        let name: Arc<str> = Arc::from(spec.name.as_str());
+        // Leftovers of an earlier run go before the router can add them as master.
+        let present = self.host.addresses(link.ifindex);
+        let stale: Vec<VirtualAddress> = config
+            .virtual_addresses
+            .iter()
+            .filter(|v| present.contains(&(v.addr, v.prefix_len)))
+            .cloned()
+            .collect();
+        let router = VirtualRouter::new(config, now)?;
+        let key = self.routers.insert(interface, router)?;
+        if !stale.is_empty() {
+            self.address_work.push_back(Action::RemoveVips {
+                router: name.clone(),
+                ifindex: link.ifindex,
+                vips: VipList::from(stale),
+            });
+        }
+        for (id, ifname) in &spec.tracked_interfaces {
+            self.trackers
+                .entry(ifname.clone())
+                .or_default()
+                .push((key, *id));
+        }
+        for vip in &spec.config.virtual_addresses {
+            self.vip_owners.entry(vip.addr).or_default().push(key);
+        }
+        self.by_name.insert(name.clone(), key);
+        self.entries.insert(key, Entry { spec, name });
+        self.socket_generation += 1;
+        Ok(key)
+    }
+
+    fn remove_entry(&mut self, key: RouterKey) {
+        self.routers.remove(&key);
+        let Some(entry) = self.entries.remove(&key) else {
+            return;
+        };
+        self.by_name.remove(&entry.name);
+        for (_, ifname) in &entry.spec.tracked_interfaces {
+            if let Some(list) = self.trackers.get_mut(ifname) {
+                list.retain(|(k, _)| *k != key);
+                if list.is_empty() {
+                    self.trackers.remove(ifname);
+                }
+            }
+        }
+        for vip in &entry.spec.config.virtual_addresses {
+            if let Some(list) = self.vip_owners.get_mut(&vip.addr) {
+                list.retain(|k| *k != key);
+                if list.is_empty() {
+                    self.vip_owners.remove(&vip.addr);
+                }
+            }
+        }
+        self.socket_generation += 1;
+    }
+
+    fn interface_id(&mut self, name: &str) -> InterfaceId {
+        match self.interface_id_of(name) {
+            Some(id) => id,
+            None => {
+                self.interfaces.push(name.to_owned());
+                InterfaceId((self.interfaces.len() - 1) as u32)
+            }
+        }
+    }
+
+    fn interface_id_of(&self, name: &str) -> Option<InterfaceId> {
+        self.interfaces
+            .iter()
+            .position(|n| n == name)
+            .map(|i| InterfaceId(i as u32))
+    }
+
+    /// Whether a router runs on the interface called `name`.
+    fn is_used(&self, name: &str) -> bool {
+        self.interface_id_of(name)
+            .is_some_and(|id| self.entries.keys().any(|k| k.interface == id))
+    }
+
+    fn link_changed(&mut self, now: Instant, name: &str, up: bool, present: bool) {
+        let Some(trackers) = self.trackers.get(name) else {
+            return;
+        };
+        for (key, id) in trackers.clone() {
+            self.routers
+                .with_router(&key, |vr| vr.set_track(now, id, up));
+        }
+        self.notices.push_back(Action::Notify(DriverEvent::Link {
+            interface: name.to_owned(),
+            up,
+            present,
+        }));
+    }
+
+    fn address_removed(&mut self, ifname: &str, addr: IpAddr, prefix_len: u8) {
+        let Some(owners) = self.vip_owners.get(&addr) else {
+            return;
+        };
+        let Some(link) = self.host.link(ifname) else {
+            return;
+        };
+        for key in owners.clone() {
+            let Some(entry) = self.entries.get(&key) else {
+                continue;
+            };
+            if entry.spec.interface != ifname
+                || self.routers.get(&key).map(VirtualRouter::state) != Some(State::Master)
+            {
+                continue;
+            }
+            let vip = entry
+                .spec
+                .config
+                .virtual_addresses
+                .iter()
+                .find(|v| v.addr == addr && v.prefix_len == prefix_len)
+                .cloned();
+            if let Some(vip) = vip {
+                self.restore(key, link.ifindex, vip);
+            }
+        }
+    }
+
+    fn restore(&mut self, key: RouterKey, ifindex: u32, vip: VirtualAddress) {
+        let Some(entry) = self.entries.get(&key) else {
+            return;
+        };
+        let vips = VipList::from(vec![vip]);
+        self.address_work.push_back(Action::AddVips {
+            router: entry.name.clone(),
+            ifindex,
+            vips: vips.clone(),
+        });
+        self.address_work.push_back(Action::Announce {
+            router: entry.name.clone(),
+            ifindex,
+            vips,
+            count: entry.spec.config.announce.repeat,
+        });
+        self.notices
+            .push_back(Action::Notify(DriverEvent::VipRestored {
+                router: entry.name.clone(),
+                vip,
+            }));
+    }
+
+    /// Moves every router output into the action queues.
+    fn drain(&mut self) {
+        while let Some((key, output)) = self.routers.poll_output() {
+            let Some(entry) = self.entries.get(&key) else {
+                continue;
+            };
+            let ifindex = self.host.link(&entry.spec.interface).map(|l| l.ifindex);
+            let router = entry.name.clone();
+            match output {
+                Output::Transmit(t) => self.sends.push_back(Action::Send {
+                    socket: SocketKey {
+                        interface: key.interface,
+                        family: key.family,
+                    },
+                    src: t.src,
+                    dst: t.dst,
+                    payload: t.payload,
+                }),
+                // Without the interface the kernel has dropped its addresses already.
+                Output::AddVips(vips) => {
+                    if let Some(ifindex) = ifindex {
+                        self.address_work.push_back(Action::AddVips {
+                            router,
+                            ifindex,
+                            vips,
+                        });
+                    }
+                }
+                Output::RemoveVips(vips) => {
+                    if let Some(ifindex) = ifindex {
+                        self.address_work.push_back(Action::RemoveVips {
+                            router,
+                            ifindex,
+                            vips,
+                        });
+                    }
+                }
+                Output::Announce(a) => {
+                    if let Some(ifindex) = ifindex {
+                        self.address_work.push_back(Action::Announce {
+                            router,
+                            ifindex,
+                            vips: a.addresses,
+                            count: a.count,
+                        });
+                    }
+                }
+                Output::Event(event) => self
+                    .notices
+                    .push_back(Action::Notify(DriverEvent::Router { router, event })),
+            }
+        }
+    }
+}
+
+/// What [`Driver::reload`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReloadSummary {
+    /// Routers whose spec did not change: state kept.
+    pub kept: usize,
+    /// Routers removed or changed: shut down.
+    pub removed: usize,
+    /// Routers new or changed: started.
+    pub started: usize,
+}

@@ -1,0 +1,248 @@
+//! What goes into the driver and what comes out of it.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use vrrp_core::router::{
+    Event, Payload, Reason, RouterConfig, State, Statistics, TrackId, TrackShare, VipList,
+};
+use vrrp_core::wire::ChecksumForm;
+use vrrp_core::{Centiseconds, Family, InterfaceId, Priority, VirtualAddress, Vrid};
+
+use crate::error::Error;
+
+/// Everything the driver needs to run one virtual router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterSpec {
+    /// A name for logs, status and [`crate::Handle::set_track`] (keepalived's instance
+    /// name). Unique among the routers of one driver.
+    pub name: String,
+    /// The interface it runs on, by name: an interface deleted and created again under
+    /// the same name is the same interface to the driver.
+    pub interface: String,
+    /// The protocol configuration, VIPs (with prefix and label) included.
+    pub config: RouterConfig,
+    /// Interfaces whose link state is a tracked object of this router: keepalived's
+    /// `track_interface`, and usually the router's own interface with weight 0, which
+    /// puts it in Fault while the link is down (see [`RouterSpec::new`]).
+    pub tracked_interfaces: Vec<(TrackId, String)>,
+}
+
+impl RouterSpec {
+    /// The track id [`RouterSpec::new`] gives the router's own interface.
+    pub const OWN_INTERFACE: TrackId = TrackId(0);
+
+    /// A router on `interface` that goes to Fault while that interface is down or gone
+    /// (as keepalived does unless `dont_track_primary`): adds a weight-0 track with id
+    /// [`RouterSpec::OWN_INTERFACE`] to `config` unless it has one with that id.
+    pub fn new(
+        name: impl Into<String>,
+        interface: impl Into<String>,
+        config: RouterConfig,
+    ) -> Self {
+        let interface = interface.into();
+        let mut config = config;
+        if !config.tracks.iter().any(|t| t.id == Self::OWN_INTERFACE) {
+            config.tracks.push(vrrp_core::router::TrackConfig {
+                id: Self::OWN_INTERFACE,
+                weight: 0,
+                initially_up: true,
+            });
+        }
+        RouterSpec {
+            name: name.into(),
+            tracked_interfaces: vec![(Self::OWN_INTERFACE, interface.clone())],
+            interface,
+            config,
+        }
+    }
+}
+
+/// One VRRP socket: per interface and family, shared by every router there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SocketKey {
+    /// The driver's stable id of the interface (by name).
+    pub interface: InterfaceId,
+    /// IPv4 or IPv6.
+    pub family: Family,
+}
+
+/// A VRRP socket as the driver wants it now (see [`crate::Driver::sockets`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketSpec {
+    /// Which socket.
+    pub key: SocketKey,
+    /// The interface name.
+    pub interface: String,
+    /// Its current kernel index.
+    pub ifindex: u32,
+    /// Join the VRRP multicast group: some router on this link is not unicast-only.
+    pub join_group: bool,
+    /// Every VIP of every router on the link: never taken for our own source.
+    pub virtual_addresses: Vec<IpAddr>,
+    /// The interface's own addresses of this family: adverts from them are our own.
+    pub own_addresses: Vec<IpAddr>,
+}
+
+/// What a shell must do, in the order [`crate::Driver::poll_action`] hands them out.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Send an advert on a socket. Every pending advert comes before any other action:
+    /// when many routers take over at once, their peers must hear all of them within
+    /// the skew margin, not after a netlink round trip per earlier router.
+    Send {
+        /// The socket.
+        socket: SocketKey,
+        /// Source address (the router's primary address).
+        src: IpAddr,
+        /// Destination (the group or a unicast peer).
+        dst: IpAddr,
+        /// The VRRP message.
+        payload: Payload,
+    },
+    /// Add these VIPs to the interface.
+    AddVips {
+        /// The router's name.
+        router: Arc<str>,
+        /// The interface index.
+        ifindex: u32,
+        /// The addresses, with prefix and label.
+        vips: VipList,
+    },
+    /// Remove these VIPs from the interface.
+    RemoveVips {
+        /// The router's name.
+        router: Arc<str>,
+        /// The interface index.
+        ifindex: u32,
+        /// The addresses.
+        vips: VipList,
+    },
+    /// Gratuitous ARP / unsolicited NA for these VIPs, `count` times each.
+    Announce {
+        /// The router's name.
+        router: Arc<str>,
+        /// The interface index.
+        ifindex: u32,
+        /// The addresses.
+        vips: VipList,
+        /// Announcements per address.
+        count: u8,
+    },
+    /// Tell the subscribers. Comes after the address work of the same wake-up, so a
+    /// "became master" notification finds the VIPs in place.
+    Notify(DriverEvent),
+}
+
+/// What subscribers of a driver are told.
+#[derive(Debug, Clone)]
+pub enum DriverEvent {
+    /// A router's own event: state changes with their reason, priority changes, drops...
+    Router {
+        /// The router's name.
+        router: Arc<str>,
+        /// What happened.
+        event: Event,
+    },
+    /// A VIP of a master disappeared from its interface behind our back (`ip addr del`);
+    /// it is being added again and announced.
+    VipRestored {
+        /// The router's name.
+        router: Arc<str>,
+        /// The address.
+        vip: VirtualAddress,
+    },
+    /// A tracked interface went up or down, appeared or disappeared.
+    Link {
+        /// The interface name.
+        interface: String,
+        /// Up (administratively up with a carrier) or not.
+        up: bool,
+        /// Present at all.
+        present: bool,
+    },
+    /// An I/O action failed (sending, adding a VIP, ...). The protocol goes on.
+    IoError {
+        /// The router it concerns, if one.
+        router: Option<Arc<str>>,
+        /// What failed.
+        error: Arc<Error>,
+    },
+}
+
+impl DriverEvent {
+    /// The router the event concerns, if one.
+    pub fn router(&self) -> Option<&str> {
+        match self {
+            DriverEvent::Router { router, .. } | DriverEvent::VipRestored { router, .. } => {
+                Some(router)
+            }
+            DriverEvent::IoError { router, .. } => router.as_deref(),
+            DriverEvent::Link { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DriverEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DriverEvent::Router { router, event } => write!(f, "{router}: {event}"),
+            DriverEvent::VipRestored { router, vip } => write!(
+                f,
+                "{router}: VIP {}/{} was removed from the interface behind our back; restoring it",
+                vip.addr, vip.prefix_len
+            ),
+            DriverEvent::Link {
+                interface,
+                up,
+                present,
+            } => match (present, up) {
+                (false, _) => write!(f, "interface {interface} is gone"),
+                (true, true) => write!(f, "interface {interface} is up"),
+                (true, false) => write!(f, "interface {interface} is down"),
+            },
+            DriverEvent::IoError {
+                router: Some(router),
+                error,
+            } => write!(f, "{router}: {error}"),
+            DriverEvent::IoError {
+                router: None,
+                error,
+            } => write!(f, "{error}"),
+        }
+    }
+}
+
+/// A router's state for a status display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterStatus {
+    /// Instance name.
+    pub name: String,
+    /// Interface.
+    pub interface: String,
+    /// Family.
+    pub family: Family,
+    /// VRID.
+    pub vrid: Vrid,
+    /// Current state.
+    pub state: State,
+    /// Configured priority.
+    pub base_priority: Priority,
+    /// Priority advertised now.
+    pub effective_priority: Priority,
+    /// Each tracked object's share.
+    pub tracks: Vec<TrackShare>,
+    /// The master (ourselves when master), with its priority.
+    pub master: Option<(IpAddr, Priority)>,
+    /// Time since the last state change, and its reason.
+    pub last_transition: Option<(Duration, Reason)>,
+    /// The advert interval in force.
+    pub master_adver_interval: Centiseconds,
+    /// The peers heard recently and the checksum form each one's adverts use.
+    pub peer_checksum_forms: Vec<(IpAddr, ChecksumForm)>,
+    /// Counters.
+    pub statistics: Statistics,
+    /// VIPs.
+    pub virtual_addresses: Vec<IpAddr>,
+}

@@ -1,0 +1,483 @@
+//! The async shell (feature `tokio`): the [`Driver`] on a tokio task.
+//!
+//! [`Runner::start`] spawns one task that waits on the VRRP sockets and the netlink
+//! notifications with `AsyncFd`, and on the earliest router deadline with a tokio
+//! timer. Adverts go out from the task (raw sockets never block); address work —
+//! netlink round trips, gratuitous ARP / unsolicited NA — runs in order on a dedicated
+//! thread, so the runtime never waits for the kernel. The API is the blocking
+//! [`crate::Handle`]'s: set a track, subscribe, reload, status, shut down.
+//!
+//! ```no_run
+//! use vrrp_io::tokio::Runner;
+//! use vrrp_io::RouterSpec;
+//! use vrrp_core::router::RouterConfig;
+//! use vrrp_core::Vrid;
+//!
+//! # async fn example() -> Result<(), vrrp_io::Error> {
+//! let config = RouterConfig::new(
+//!     Vrid::new(51).unwrap(),
+//!     "192.168.100.10".parse().unwrap(),
+//!     vec!["192.168.100.12".parse::<std::net::IpAddr>().unwrap()],
+//! );
+//! let vrrp = Runner::start(vec![RouterSpec::new("VI_1", "eth0", config)]).await?;
+//! let mut events = vrrp.subscribe();
+//! tokio::spawn(async move {
+//!     while let Ok(event) = events.recv().await {
+//!         println!("{event}");
+//!     }
+//! });
+//! vrrp.shutdown().await // priority 0, VIPs released
+//! # }
+//! ```
+
+use std::io;
+use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use ::tokio::io::unix::AsyncFd;
+use ::tokio::sync::{broadcast, mpsc, oneshot};
+use vrrp_core::router::TrackId;
+use vrrp_core::Clock;
+
+use crate::driver::{
+    Action, Driver, DriverEvent, ReloadSummary, RouterSpec, RouterStatus, SocketKey,
+};
+use crate::error::{Error, Result};
+use crate::monitor::{NetEvent, NetlinkMonitor};
+use crate::socket::{RecvBatch, SendBatch, VrrpSocket};
+use crate::sockets;
+use crate::sys;
+use crate::worker::AddressWorker;
+
+/// Datagrams per recvmmsg / sendmmsg call.
+const BATCH: usize = 32;
+
+/// Batches read per socket and wake-up at most: a flood on one link cannot starve the
+/// rest.
+const RECV_BUDGET_BATCHES: usize = 8;
+
+/// Events buffered for a slow subscriber before it sees `RecvError::Lagged`.
+const EVENT_CAPACITY: usize = 4096;
+
+enum Command {
+    SetTrack { name: String, id: TrackId, up: bool },
+    Reload(Vec<RouterSpec>, oneshot::Sender<Result<ReloadSummary>>),
+    Status(oneshot::Sender<Vec<RouterStatus>>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A running set of routers on a tokio task. Cloneable; every clone controls the same
+/// task. See the [module documentation](self).
+#[derive(Clone)]
+pub struct Runner {
+    commands: mpsc::UnboundedSender<Command>,
+    events: broadcast::Sender<DriverEvent>,
+}
+
+impl Runner {
+    /// Reads the host's links and addresses, starts every router of `specs` (removing
+    /// VIPs left over from an earlier run) and spawns the task that drives them. Fails
+    /// on the first router that cannot run. Call from within a tokio runtime; sockets
+    /// are created in the calling thread's network namespace.
+    pub async fn start(specs: Vec<RouterSpec>) -> Result<Runner> {
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let (commands_tx, commands) = mpsc::unbounded_channel();
+        // The monitor first, then the snapshot: nothing that changes in between is lost.
+        let monitor = NetlinkMonitor::open()?;
+        let mut worker = AddressWorker::open()?;
+        let snapshot = NetlinkMonitor::snapshot(worker.netlink())?;
+        let clock = Clock::new();
+        let mut driver = Driver::new();
+        let now = clock.now();
+        for event in &snapshot {
+            driver.handle_net(now, event);
+        }
+        for spec in specs {
+            driver.add(now, spec)?;
+        }
+        let (errors_tx, errors) = mpsc::unbounded_channel();
+        let work = spawn_worker(worker, errors_tx)?;
+        let mut task = Task {
+            clock,
+            driver,
+            monitor: sys::register_readable(monitor).map_err(|source| Error::Io {
+                what: "register netlink monitor with tokio",
+                source,
+            })?,
+            sockets: Vec::new(),
+            socket_generation: u64::MAX,
+            work,
+            events: events.clone(),
+            recv_batch: RecvBatch::new(BATCH),
+            send_batch: SendBatch::new(BATCH),
+            send_socket: None,
+            net_events: Vec::new(),
+        };
+        if let Some(error) = task.reconcile_sockets().into_iter().next() {
+            return Err(error);
+        }
+        ::tokio::spawn(task.run(commands, errors));
+        Ok(Runner {
+            commands: commands_tx,
+            events,
+        })
+    }
+
+    /// Reports a tracked object of router `name` as up or down.
+    pub fn set_track(&self, name: &str, id: TrackId, up: bool) {
+        let _ = self.commands.send(Command::SetTrack {
+            name: name.to_owned(),
+            id,
+            up,
+        });
+    }
+
+    /// Every event from now on: state changes with their reasons, VIPs restored, links
+    /// up and down, I/O errors.
+    pub fn subscribe(&self) -> broadcast::Receiver<DriverEvent> {
+        self.events.subscribe()
+    }
+
+    /// Replaces the configuration; see [`Driver::reload`].
+    pub async fn reload(&self, specs: Vec<RouterSpec>) -> Result<ReloadSummary> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Reload(specs, tx))
+            .map_err(|_| Error::Stopped)?;
+        rx.await.unwrap_or(Err(Error::Stopped))
+    }
+
+    /// A snapshot of every router.
+    pub async fn status(&self) -> Result<Vec<RouterStatus>> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Status(tx))
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
+    }
+
+    /// Shuts every router down gracefully (priority 0, VIPs removed) and waits until
+    /// that is done.
+    pub async fn shutdown(&self) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Shutdown(tx))
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
+    }
+}
+
+/// The address worker thread: actions in, failures out, in order.
+struct Work {
+    tx: Option<std_mpsc::Sender<Action>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn spawn_worker(
+    mut worker: AddressWorker,
+    errors: mpsc::UnboundedSender<DriverEvent>,
+) -> Result<Work> {
+    let (tx, rx) = std_mpsc::channel::<Action>();
+    let thread = std::thread::Builder::new()
+        .name("vrrp-addresses".into())
+        .spawn(move || {
+            for action in rx {
+                if let Err(e) = worker.execute(&action) {
+                    let router = match &action {
+                        Action::AddVips { router, .. }
+                        | Action::RemoveVips { router, .. }
+                        | Action::Announce { router, .. } => Some(router.clone()),
+                        _ => None,
+                    };
+                    let _ = errors.send(DriverEvent::IoError {
+                        router,
+                        error: Arc::new(e),
+                    });
+                }
+            }
+        })
+        .map_err(|source| Error::Io {
+            what: "start the address worker thread",
+            source,
+        })?;
+    Ok(Work {
+        tx: Some(tx),
+        thread: Some(thread),
+    })
+}
+
+struct Task {
+    clock: Clock,
+    driver: Driver,
+    monitor: AsyncFd<NetlinkMonitor>,
+    sockets: Vec<(SocketKey, AsyncFd<VrrpSocket>)>,
+    socket_generation: u64,
+    work: Work,
+    events: broadcast::Sender<DriverEvent>,
+    recv_batch: RecvBatch,
+    send_batch: SendBatch,
+    send_socket: Option<SocketKey>,
+    net_events: Vec<NetEvent>,
+}
+
+enum Wake {
+    Command(Option<Command>),
+    Ready,
+    Error(DriverEvent),
+    Timer,
+}
+
+impl Task {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut errors: mpsc::UnboundedReceiver<DriverEvent>,
+    ) {
+        let done = loop {
+            self.flush();
+            for error in self.reconcile_sockets() {
+                self.notify(DriverEvent::IoError {
+                    router: None,
+                    error: Arc::new(error),
+                });
+            }
+            let deadline = self
+                .driver
+                .poll_timeout()
+                .map(|d| ::tokio::time::Instant::from_std(self.clock.to_std(d)));
+            let sleep = async {
+                match deadline {
+                    Some(d) => ::tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let wake = ::tokio::select! {
+                biased;
+                cmd = commands.recv() => Wake::Command(cmd),
+                () = std::future::poll_fn(|cx| self.poll_io(cx)) => Wake::Ready,
+                Some(e) = errors.recv() => Wake::Error(e),
+                () = sleep => Wake::Timer,
+            };
+            match wake {
+                Wake::Command(None) => break None,
+                Wake::Command(Some(cmd)) => {
+                    if let Some(reply) = self.command(cmd) {
+                        break Some(reply);
+                    }
+                }
+                Wake::Error(e) => self.notify(e),
+                Wake::Ready | Wake::Timer => {}
+            }
+            let now = self.clock.now();
+            self.driver.handle_timeout(now);
+        };
+        let now = self.clock.now();
+        self.driver.shutdown(now);
+        self.flush();
+        // Let the worker finish the goodbyes (VIPs removed) before replying.
+        drop(self.work.tx.take());
+        if let Some(thread) = self.work.thread.take() {
+            let _ = ::tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+        while let Ok(e) = errors.try_recv() {
+            self.notify(e);
+        }
+        if let Some(reply) = done {
+            let _ = reply.send(());
+        }
+    }
+
+    /// Returns the shutdown reply channel when asked to stop.
+    fn command(&mut self, cmd: Command) -> Option<oneshot::Sender<()>> {
+        let now = self.clock.now();
+        match cmd {
+            Command::SetTrack { name, id, up } => {
+                self.driver.set_track(now, &name, id, up);
+            }
+            Command::Reload(specs, reply) => {
+                let result = self.driver.reload(now, specs);
+                self.flush();
+                let _ = reply.send(result);
+            }
+            Command::Status(reply) => {
+                let _ = reply.send(self.driver.status(now));
+            }
+            Command::Shutdown(reply) => return Some(reply),
+        }
+        None
+    }
+
+    /// Reads whatever the monitor and the sockets have; ready when anything was read.
+    fn poll_io(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut progress = false;
+        if let Poll::Ready(Ok(mut guard)) = self.monitor.poll_read_ready_mut(cx) {
+            let mut events = std::mem::take(&mut self.net_events);
+            events.clear();
+            let mut failure = None;
+            match guard.try_io(|m| m.get_mut().recv(&mut events)) {
+                // Nothing was queued: wait for the next notification.
+                Ok(Ok(0)) => guard.clear_ready(),
+                Ok(Ok(_)) => progress = true,
+                Ok(Err(e)) => {
+                    progress = true;
+                    failure = Some(e);
+                }
+                Err(_would_block) => {}
+            }
+            drop(guard);
+            if let Some(source) = failure {
+                self.notify(DriverEvent::IoError {
+                    router: None,
+                    error: Arc::new(Error::Io {
+                        what: "read netlink notifications",
+                        source,
+                    }),
+                });
+            }
+            let now = self.clock.now();
+            for event in &events {
+                match event {
+                    NetEvent::Overrun => {
+                        // A blocking dump, rare (the kernel dropped notifications).
+                        match crate::netlink::Netlink::open()
+                            .and_then(|mut nl| NetlinkMonitor::snapshot(&mut nl))
+                        {
+                            Ok(snapshot) => self.driver.resync(now, &snapshot),
+                            Err(e) => self.notify(DriverEvent::IoError {
+                                router: None,
+                                error: Arc::new(e),
+                            }),
+                        }
+                    }
+                    _ => self.driver.handle_net(now, event),
+                }
+            }
+            self.net_events = events;
+        }
+        for i in 0..self.sockets.len() {
+            let (key, fd) = &mut self.sockets[i];
+            let key = *key;
+            let Poll::Ready(Ok(mut guard)) = fd.poll_read_ready_mut(cx) else {
+                continue;
+            };
+            for _ in 0..RECV_BUDGET_BATCHES {
+                match guard.try_io(|s| s.get_mut().recv_batch(&mut self.recv_batch)) {
+                    Ok(Ok(_)) => {
+                        progress = true;
+                        let now = self.clock.now();
+                        for datagram in self.recv_batch.iter() {
+                            self.driver
+                                .handle_packet(now, key, &datagram.meta, datagram.payload);
+                        }
+                    }
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Ok(Err(source)) => {
+                        progress = true;
+                        let _ = self.events.send(DriverEvent::IoError {
+                            router: None,
+                            error: Arc::new(Error::Io {
+                                what: "receive VRRP datagrams",
+                                source,
+                            }),
+                        });
+                        break;
+                    }
+                    // Readiness cleared: the socket is drained.
+                    Err(_would_block) => break,
+                }
+            }
+        }
+        if progress {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn reconcile_sockets(&mut self) -> Vec<Error> {
+        let generation = self.driver.socket_generation();
+        let mut errors = Vec::new();
+        if generation == self.socket_generation {
+            return errors;
+        }
+        self.socket_generation = generation;
+        let desired = self.driver.sockets();
+        sockets::reconcile(
+            &mut self.sockets,
+            &desired,
+            AsyncFd::get_mut,
+            sys::register_readable,
+            |e| errors.push(e),
+        );
+        errors
+    }
+
+    /// Carries out every pending action: adverts here (batched per socket), address work
+    /// on the worker thread, notifications to the subscribers.
+    fn flush(&mut self) {
+        loop {
+            let now = self.clock.now();
+            let Some(action) = self.driver.poll_action(now) else {
+                break;
+            };
+            match action {
+                Action::Send {
+                    socket,
+                    src,
+                    dst,
+                    payload,
+                } => {
+                    if self.send_socket.is_some_and(|s| s != socket) || self.send_batch.is_full() {
+                        self.send_queued();
+                    }
+                    self.send_socket = Some(socket);
+                    if let Err(e) = self.send_batch.push(&payload, src, dst) {
+                        self.notify(DriverEvent::IoError {
+                            router: None,
+                            error: Arc::new(e),
+                        });
+                    }
+                }
+                Action::Notify(event) => {
+                    self.send_queued();
+                    self.notify(event);
+                }
+                work => {
+                    self.send_queued();
+                    if let Some(tx) = &self.work.tx {
+                        let _ = tx.send(work);
+                    }
+                }
+            }
+        }
+        self.send_queued();
+    }
+
+    fn send_queued(&mut self) {
+        let Some(key) = self.send_socket.take() else {
+            return;
+        };
+        let result = match self.sockets.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, socket)) => socket
+                .get_mut()
+                .send_batch(&mut self.send_batch)
+                .map(|_| ()),
+            None => {
+                self.send_batch.clear();
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.notify(DriverEvent::IoError {
+                router: None,
+                error: Arc::new(e),
+            });
+        }
+    }
+
+    fn notify(&mut self, event: DriverEvent) {
+        // No subscriber is not an error.
+        let _ = self.events.send(event);
+    }
+}
