@@ -123,6 +123,14 @@ fn load(path: &Path) -> Result<Loaded, DaemonError> {
     let notify = config
         .instances
         .iter()
+        .filter(|i| {
+            let n = &i.notify;
+            n.master.is_some()
+                || n.backup.is_some()
+                || n.fault.is_some()
+                || n.stop.is_some()
+                || n.any.is_some()
+        })
         .map(|i| {
             (
                 i.name.clone(),
@@ -169,6 +177,7 @@ fn start_checkers(loaded: &Loaded, handle: &Handle) -> Vec<Checker> {
 
 /// Runs the daemon until SIGTERM / SIGINT.
 pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
+    limit_heap_retention();
     let loaded = load(&opts.config)?;
     // Claim the status socket before touching any address: a second daemon with the same
     // socket (most likely the same configuration) must stop here.
@@ -178,10 +187,12 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     };
     let listener = status::bind(&opts.status_socket).map_err(status_error)?;
     let notifier = Arc::new(Mutex::new(Notifier::new(loaded.notify.clone())));
+    // Only instances with notify scripts need their priority at hand.
     let priorities: HashMap<String, u8> = loaded
         .plan
         .routers
         .iter()
+        .filter(|r| loaded.notify.contains_key(&r.name))
         .map(|r| (r.name.clone(), r.config.priority.get()))
         .collect();
     let observer = make_observer(notifier.clone(), priorities);
@@ -221,12 +232,40 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
         loaded.plan.routers.len(),
         opts.config.display()
     );
+    // The parsed file and the plan were copied where they are needed; with thousands of
+    // routers they are most of the heap, so give that memory back.
+    drop(loaded);
+    return_free_memory();
     raise_scheduling_priority();
     let result = event_loop.run();
     let _ = std::fs::remove_file(&opts.status_socket);
     result?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Makes glibc hand large freed blocks (the parser's token list, the queues of a mass
+/// takeover) straight back to the system instead of raising its mmap threshold and
+/// keeping them in the heap: a daemon with thousands of routers then stays at the size of
+/// what it really holds.
+fn limit_heap_retention() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning parameters; called before any other
+    // thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+/// Returns freed heap memory to the system (glibc keeps it otherwise): after start-up the
+/// parser's and planner's allocations are gone for good.
+fn return_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own arenas; it
+    // has no preconditions and touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Gives the event-loop thread (the calling thread; Linux niceness is per thread) a
@@ -298,7 +337,9 @@ fn make_observer(
             }
             Event::PriorityChanged { from, to } => {
                 tracing::info!("{name}: effective priority {from} -> {to}");
-                priorities.insert(name.to_string(), to.get());
+                if let Some(p) = priorities.get_mut(&**name) {
+                    *p = to.get();
+                }
             }
             Event::Dropped { .. } => tracing::debug!("{name}: {event}"),
             Event::OwnerConflict { .. } | Event::AddressListMismatch { .. } => {

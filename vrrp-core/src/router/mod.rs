@@ -207,7 +207,7 @@ impl VirtualRouter {
             next_peer_slot: 0,
             last_transition: None,
             stats: Statistics::default(),
-            queue: VecDeque::with_capacity(8),
+            queue: VecDeque::new(),
             advert,
             vip_wire,
             vips,

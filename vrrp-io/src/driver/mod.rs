@@ -71,9 +71,12 @@ use crate::error::{Error, Result};
 use crate::monitor::NetEvent;
 use host::{HostChange, HostState};
 
+/// What the driver keeps of a spec besides the router (which holds the config): small,
+/// because a host may run thousands of routers.
 struct Entry {
-    spec: RouterSpec,
     name: Arc<str>,
+    /// The spec's tracked interfaces, by interface id.
+    tracked: Box<[(TrackId, InterfaceId)]>,
 }
 
 /// Every router of a process, with no I/O. See the [module documentation](self).
@@ -149,12 +152,11 @@ impl Driver {
                 )));
             }
         }
-        let unchanged = |entry: &Entry| specs.contains(&entry.spec);
         let stale: Vec<RouterKey> = self
             .entries
-            .iter()
-            .filter(|(_, e)| !unchanged(e))
-            .map(|(k, _)| *k)
+            .keys()
+            .filter(|k| !specs.iter().any(|s| self.runs(k, s)))
+            .copied()
             .collect();
         let mut summary = ReloadSummary {
             removed: stale.len(),
@@ -297,16 +299,14 @@ impl Driver {
             .copied()
             .collect();
         for key in masters {
-            let Some(entry) = self.entries.get(&key) else {
+            let Some(link) = self.host.link(self.ifname(&key)) else {
                 continue;
             };
-            let Some(link) = self.host.link(&entry.spec.interface) else {
+            let Some(config) = self.routers.get(&key).map(VirtualRouter::config) else {
                 continue;
             };
             let present = self.host.addresses(link.ifindex);
-            let missing: Vec<VirtualAddress> = entry
-                .spec
-                .config
+            let missing: Vec<VirtualAddress> = config
                 .virtual_addresses
                 .iter()
                 .filter(|v| !present.contains(&(v.addr, v.prefix_len)))
@@ -340,17 +340,36 @@ impl Driver {
                 return Some(send);
             }
         }
-        self.address_work
+        let next = self
+            .address_work
             .pop_front()
-            .or_else(|| self.notices.pop_front())
+            .or_else(|| self.notices.pop_front());
+        if next.is_none() {
+            self.shrink_queues();
+        }
+        next
+    }
+
+    /// After a burst (thousands of routers taking over at once) the queues are empty but
+    /// keep their size; give that memory back.
+    fn shrink_queues(&mut self) {
+        const KEEP: usize = 64;
+        for queue in [&mut self.sends, &mut self.address_work, &mut self.notices] {
+            if queue.capacity() > 4 * KEEP {
+                queue.shrink_to(KEEP);
+            }
+        }
     }
 
     /// The sockets the routers need now, one per (interface, family) with routers on a
     /// present interface. Compare [`Driver::socket_generation`] to know when to look.
     pub fn sockets(&self) -> Vec<SocketSpec> {
         let mut specs: Vec<SocketSpec> = Vec::new();
-        for (key, entry) in &self.entries {
-            let Some(link) = self.host.link(&entry.spec.interface) else {
+        for key in self.entries.keys() {
+            let Some(config) = self.routers.get(key).map(VirtualRouter::config) else {
+                continue;
+            };
+            let Some(link) = self.host.link(self.ifname(key)) else {
                 continue;
             };
             let socket = SocketKey {
@@ -362,7 +381,7 @@ impl Driver {
                 None => {
                     specs.push(SocketSpec {
                         key: socket,
-                        interface: entry.spec.interface.clone(),
+                        interface: self.ifname(key).to_owned(),
                         ifindex: link.ifindex,
                         join_group: false,
                         virtual_addresses: Vec::new(),
@@ -378,9 +397,9 @@ impl Driver {
                 }
             };
             let spec = &mut specs[i];
-            spec.join_group |= entry.spec.config.unicast_peers.is_empty();
+            spec.join_group |= config.unicast_peers.is_empty();
             spec.virtual_addresses
-                .extend(entry.spec.config.virtual_addresses.iter().map(|v| v.addr));
+                .extend(config.virtual_addresses.iter().map(|v| v.addr));
         }
         for spec in &mut specs {
             spec.virtual_addresses.sort_unstable();
@@ -420,9 +439,9 @@ impl Driver {
         self.entries.is_empty()
     }
 
-    /// The specs of every router, in no particular order.
-    pub fn specs(&self) -> impl Iterator<Item = &RouterSpec> {
-        self.entries.values().map(|e| &e.spec)
+    /// The names of every router, in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.values().map(|e| &*e.name)
     }
 
     /// A snapshot of every router, sorted by name.
@@ -433,8 +452,8 @@ impl Driver {
             .filter_map(|(key, vr)| {
                 let entry = self.entries.get(key)?;
                 Some(RouterStatus {
-                    name: entry.spec.name.clone(),
-                    interface: entry.spec.interface.clone(),
+                    name: entry.name.to_string(),
+                    interface: self.ifname(key).to_owned(),
                     family: key.family,
                     vrid: key.vrid,
                     state: vr.state(),
@@ -530,19 +549,25 @@ impl Driver {
         for vip in &spec.config.virtual_addresses {
             self.vip_owners.entry(vip.addr).or_default().push(key);
         }
+        let tracked = spec
+            .tracked_interfaces
+            .iter()
+            .map(|(id, ifname)| (*id, self.interface_id(ifname)))
+            .collect();
         self.by_name.insert(name.clone(), key);
-        self.entries.insert(key, Entry { spec, name });
+        self.entries.insert(key, Entry { name, tracked });
         self.socket_generation += 1;
         Ok(key)
     }
 
     fn remove_entry(&mut self, key: RouterKey) {
-        self.routers.remove(&key);
+        let router = self.routers.remove(&key);
         let Some(entry) = self.entries.remove(&key) else {
             return;
         };
         self.by_name.remove(&entry.name);
-        for (_, ifname) in &entry.spec.tracked_interfaces {
+        for (_, interface) in entry.tracked.iter() {
+            let ifname = &self.interfaces[interface.0 as usize];
             if let Some(list) = self.trackers.get_mut(ifname) {
                 list.retain(|(k, _)| *k != key);
                 if list.is_empty() {
@@ -550,7 +575,8 @@ impl Driver {
                 }
             }
         }
-        for vip in &entry.spec.config.virtual_addresses {
+        let vips = router.map(|r| r.config().virtual_addresses.clone());
+        for vip in vips.iter().flatten() {
             if let Some(list) = self.vip_owners.get_mut(&vip.addr) {
                 list.retain(|k| *k != key);
                 if list.is_empty() {
@@ -559,6 +585,44 @@ impl Driver {
             }
         }
         self.socket_generation += 1;
+    }
+
+    /// The name of the interface a router runs on.
+    fn ifname(&self, key: &RouterKey) -> &str {
+        self.interfaces
+            .get(key.interface.0 as usize)
+            .map_or("", String::as_str)
+    }
+
+    /// Whether the router `key` runs `spec` unchanged. Its config's tracks on links start
+    /// as the kernel reported them, not as the spec guessed: that is not a change.
+    fn runs(&self, key: &RouterKey, spec: &RouterSpec) -> bool {
+        let (Some(entry), Some(router)) = (self.entries.get(key), self.routers.get(key)) else {
+            return false;
+        };
+        if *entry.name != *spec.name
+            || self.ifname(key) != spec.interface
+            || entry.tracked.len() != spec.tracked_interfaces.len()
+            || entry
+                .tracked
+                .iter()
+                .zip(&spec.tracked_interfaces)
+                .any(|((id, i), (sid, sname))| {
+                    id != sid || self.interfaces.get(i.0 as usize) != Some(sname)
+                })
+        {
+            return false;
+        }
+        let running = router.config();
+        let mut config = spec.config.clone();
+        for t in &mut config.tracks {
+            if spec.tracked_interfaces.iter().any(|(id, _)| *id == t.id) {
+                if let Some(r) = running.tracks.iter().find(|r| r.id == t.id) {
+                    t.initially_up = r.initially_up;
+                }
+            }
+        }
+        config == *running
     }
 
     fn interface_id(&mut self, name: &str) -> InterfaceId {
@@ -607,17 +671,14 @@ impl Driver {
             return;
         };
         for key in owners.clone() {
-            let Some(entry) = self.entries.get(&key) else {
+            let Some(router) = self.routers.get(&key) else {
                 continue;
             };
-            if entry.spec.interface != ifname
-                || self.routers.get(&key).map(VirtualRouter::state) != Some(State::Master)
-            {
+            if self.ifname(&key) != ifname || router.state() != State::Master {
                 continue;
             }
-            let vip = entry
-                .spec
-                .config
+            let vip = router
+                .config()
                 .virtual_addresses
                 .iter()
                 .find(|v| v.addr == addr && v.prefix_len == prefix_len)
@@ -642,7 +703,10 @@ impl Driver {
             router: entry.name.clone(),
             ifindex,
             vips,
-            count: entry.spec.config.announce.repeat,
+            count: self
+                .routers
+                .get(&key)
+                .map_or(1, |r| r.config().announce.repeat),
         });
         self.notices
             .push_back(Action::Notify(DriverEvent::VipRestored {
@@ -657,7 +721,7 @@ impl Driver {
             let Some(entry) = self.entries.get(&key) else {
                 continue;
             };
-            let ifindex = self.host.link(&entry.spec.interface).map(|l| l.ifindex);
+            let ifindex = self.host.link(self.ifname(&key)).map(|l| l.ifindex);
             let router = entry.name.clone();
             match output {
                 Output::Transmit(t) => self.sends.push_back(Action::Send {
