@@ -26,12 +26,31 @@
 #       goes down, 1.5 s more. Per VRID, the gap from A's last advert to B's first, against
 #       Master_Down_Interval: median / p95 / max deviation over the VRIDs; how many VRIDs B
 #       took over, VRIDs with two advertisers in the last 0.5 s, kernel drops of the capture.
+#   S5  many LANs: 16 LANs x 255 VRIDs = 4,080 routers (--s5-lans, --s5-vrids), VRRPv3/IPv4,
+#       advert_int 1 s, A priority 150 for every VRID, B 100, both started at once. This
+#       kernel has no 802.1Q, so each "VLAN" is its own bridge br<L> in <P>s (the same thing
+#       to a VRRP daemon); A and B get eth0..eth15 (10.<L>.0.1/24 and 10.<L>.0.2/24), VIP
+#       10.<L>.1.<VRID>/32; one keepalived.conf per host with 4,080 vrrp_instance blocks.
+#       Once A holds all 4,080 VIPs and B none (two polls 0.5 s apart, bounded by
+#       --s5-settle-secs, default 60), a grace of 6 s (keepalived's second gratuitous ARP
+#       burst comes 5 s after each master entry), then over the CPU window (--cpu-secs):
+#       utime+stime of every process in each host's namespace, in % of one core, and VmRSS
+#       summed per host. Then the client's ports on LANs 0 and 15 (down until then, so they
+#       cost nothing in the window) come up and it captures 4 s on both (tcpdump -i any):
+#       one advertiser (A) per VRID? Flaps: state transitions logged by either host from
+#       settling to the end of that capture (must be 0). The "floor" is the kernel's cost
+#       of the adverts alone on this lab (2.75 us per advert sent, 1.0 us per advert
+#       received, i.e. 1.12 % and 0.41 % of a core at 4,080 adverts/s); CPU is also shown
+#       as a multiple of it.
 #
 # Usage: scripts/bench-vs-keepalived.sh [--impl both|keepalived|vrrp] [--out DIR]
 #          [--s1-secs N] [--s1-runs N] [--cpu-secs N] [--runs N] [--no-build]
-#          [--only all|s1|s3|s4] [--modes split,pure] [--s4-runs N] [--s4-intervals 10,100]
+#          [--only all|s1|s3|s4|s5] [--modes split,pure] [--s4-runs N] [--s4-intervals 10,100]
+#          [--s5-lans N] [--s5-vrids N] [--s5-settle-secs N] [--vrrp-bin PATH]
 # Defaults: 20 s S1 captures, 3 S1 runs per mode (the first one also does S2), 30 s CPU
-# window, 3 takeover runs per interval (S3: --runs, S4: --s4-runs).
+# window (S2 and S5), 3 takeover runs per interval (S3: --runs, S4: --s4-runs).
+# --vrrp-bin runs that binary instead of target/release/vrrp and skips the build (for
+# example a copy built in a `git worktree` while the shared tree is mid-edit).
 # Needs root, keepalived, tcpdump, python3. Prints a table (keepalived, vrrp, ratio
 # vrrp/keepalived); every log, config and capture stays in the output directory.
 set -uo pipefail
@@ -49,6 +68,12 @@ MODES="split pure"
 S4_RUNS=3
 S4_NVRID=255
 S4_INTERVALS="10 100"
+S5_LANS=16
+S5_NVRID=255
+S5_SETTLE=60
+S5_GRACE=6
+S5_CAP_SECS=4
+VRRP_BIN=""
 OUT=""
 ARGS="$*"
 
@@ -67,6 +92,10 @@ while [ $# -gt 0 ]; do
         --modes) MODES=${2:?}; MODES=${MODES//,/ }; shift 2 ;;
         --s4-runs) S4_RUNS=${2:?}; shift 2 ;;
         --s4-intervals) S4_INTERVALS=${2:?}; S4_INTERVALS=${S4_INTERVALS//,/ }; shift 2 ;;
+        --s5-lans) S5_LANS=${2:?}; shift 2 ;;
+        --s5-vrids) S5_NVRID=${2:?}; shift 2 ;;
+        --s5-settle-secs) S5_SETTLE=${2:?}; shift 2 ;;
+        --vrrp-bin) VRRP_BIN=${2:?}; BUILD=0; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -76,14 +105,23 @@ case "$IMPL" in
     keepalived|vrrp) IMPLS=$IMPL ;;
     *) echo "--impl must be both, keepalived or vrrp" >&2; exit 2 ;;
 esac
-case "$ONLY" in all|s1|s3|s4) ;; *) echo "--only must be all, s1 (S1+S2), s3 or s4" >&2; exit 2 ;; esac
+case "$ONLY" in all|s1|s3|s4|s5) ;; *) echo "--only must be all, s1 (S1+S2), s3, s4 or s5" >&2; exit 2 ;; esac
+[[ "$S5_LANS" =~ ^[0-9]+$ ]] && [ "$S5_LANS" -ge 1 ] && [ "$S5_LANS" -le 200 ] \
+    || { echo "--s5-lans: 1..200" >&2; exit 2; }
+[[ "$S5_NVRID" =~ ^[0-9]+$ ]] && [ "$S5_NVRID" -ge 1 ] && [ "$S5_NVRID" -le 255 ] \
+    || { echo "--s5-vrids: 1..255" >&2; exit 2; }
+[[ "$S5_SETTLE" =~ ^[0-9]+$ ]] && [ "$S5_SETTLE" -ge 1 ] || { echo "--s5-settle-secs: a whole number of seconds" >&2; exit 2; }
 for iv in $S4_INTERVALS; do
     case "$iv" in 10|100) ;; *) echo "--s4-intervals: 10 and/or 100 (ms)" >&2; exit 2 ;; esac
 done
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ANALYZE="python3 $ROOT/scripts/bench_analyze.py"
-VRRP_BIN=$ROOT/target/release/vrrp
+case "$VRRP_BIN" in
+    "") VRRP_BIN=$ROOT/target/release/vrrp ;;
+    /*) ;;
+    *) VRRP_BIN=$PWD/$VRRP_BIN ;;
+esac
 START_EPOCH=$(date +%s)
 [ -n "$OUT" ] || OUT=$(mktemp -d /tmp/bench-vs-keepalived.XXXXXX)
 mkdir -p "$OUT"
@@ -285,12 +323,12 @@ pair_alive() { alive "$PID_A" && alive "$PID_B"; }
 
 # cap_start FILE [TCPDUMP OPTIONS...]: tcpdump on the client, returns once it is listening
 # (bounded 5 s). The options default to -B 16384 (KiB); S4 passes a larger buffer and
-# --immediate-mode.
+# --immediate-mode. The interface is eth0 unless CAP_IF says otherwise (S5: any).
 cap_start() {
     local f=$1 i
     shift
     [ $# -gt 0 ] || set -- -B 16384
-    ip netns exec "$NS_C" tcpdump -nn -tt -U "$@" -Z root -i eth0 -w "$f" 'ip proto 112 or arp' 2>"$f.err" &
+    ip netns exec "$NS_C" tcpdump -nn -tt -U "$@" -Z root -i "${CAP_IF:-eth0}" -w "$f" 'ip proto 112 or arp' 2>"$f.err" &
     CAP_PID=$!
     for i in $(seq 1 100); do
         grep -q 'listening on' "$f.err" 2>/dev/null && return 0
@@ -656,6 +694,253 @@ scenario_takeover_many() {
     done
 }
 
+# ---- S5: many LANs -------------------------------------------------------------------
+
+# The client's LANs: the first and the last.
+s5_client_lans() {
+    if [ "$S5_LANS" -gt 1 ]; then echo "0 $(( S5_LANS - 1 ))"; else echo 0; fi
+}
+
+# lab_up_many: bridges br0..br<L-1> in the switch namespace, one per LAN ("VLAN"); A and B
+# get eth<L> on each; the client gets eth0/eth1 on the first and last LAN, whose switch
+# ports (c<L>) stay down until s5_client_ports_up.
+lab_up_many() {
+    lab_down
+    local ns lan h hn k
+    for ns in "$NS_S" "$NS_A" "$NS_B" "$NS_C"; do
+        run ip netns add "$ns"
+        run ip -n "$ns" link set lo up
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
+            || die "cannot disable IPv6 in $ns"
+    done
+    # No bridge netfilter on the LANs (where br_netfilter is loaded; harmless if not).
+    ip netns exec "$NS_S" sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 \
+        net.bridge.bridge-nf-call-arptables=0 2>/dev/null
+    for lan in $(seq 0 $(( S5_LANS - 1 ))); do
+        run ip -n "$NS_S" link add "br$lan" type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+        run ip -n "$NS_S" link set "br$lan" up
+        for h in a b; do
+            if [ $h = a ]; then ns=$NS_A hn=1; else ns=$NS_B hn=2; fi
+            run ip -n "$NS_S" link add "$h$lan" type veth peer name "eth$lan" netns "$ns"
+            run ip -n "$NS_S" link set "$h$lan" master "br$lan"
+            run ip -n "$NS_S" link set "$h$lan" up
+            run ip -n "$ns" addr add "10.$lan.0.$hn/24" dev "eth$lan"
+            run ip -n "$ns" link set "eth$lan" up
+        done
+    done
+    k=0
+    for lan in $(s5_client_lans); do
+        run ip -n "$NS_S" link add "c$lan" type veth peer name "eth$k" netns "$NS_C"
+        run ip -n "$NS_S" link set "c$lan" master "br$lan"
+        run ip -n "$NS_C" addr add "10.$lan.0.100/24" dev "eth$k"
+        run ip -n "$NS_C" link set "eth$k" up
+        k=$(( k + 1 ))
+    done
+    local i
+    for i in $(seq 1 100); do
+        [ "$(bridge -n "$NS_S" link show 2>/dev/null | grep -c 'state forwarding')" -ge $(( 2 * S5_LANS )) ] && return 0
+        sleep 0.1
+    done
+    die "S5: bridge ports did not reach forwarding state within 10 s"
+}
+
+# s5_client_ports_up: the client's switch ports up, bounded wait for forwarding.
+s5_client_ports_up() {
+    local lan i n=0
+    for lan in $(s5_client_lans); do
+        run ip -n "$NS_S" link set "c$lan" up
+        n=$(( n + 1 ))
+    done
+    for i in $(seq 1 50); do
+        [ "$(bridge -n "$NS_S" link show 2>/dev/null | grep -E '^[0-9]+: c[0-9]+@' | grep -c 'state forwarding')" -ge $n ] && return 0
+        sleep 0.1
+    done
+    die "S5: the client's bridge ports did not reach forwarding state within 5 s"
+}
+
+# gen_conf_many FILE ROUTER_ID PRIORITY: S5_LANS x S5_NVRID instances VI_<L>_<VRID> on
+# eth<L>, VIP 10.<L>.1.<VRID>/32, advert_int 1 (the block gen_conf writes).
+gen_conf_many() {
+    awk -v rid="$2" -v prio="$3" -v lans="$S5_LANS" -v n="$S5_NVRID" 'BEGIN {
+        printf "global_defs {\n    router_id %s\n    vrrp_version 3\n}\n", rid
+        for (l = 0; l < lans; l++) for (v = 1; v <= n; v++) {
+            printf "\nvrrp_instance VI_%d_%d {\n    state BACKUP\n    interface eth%d\n", l, v, l
+            printf "    virtual_router_id %d\n    priority %d\n    advert_int 1\n", v, prio
+            printf "    virtual_ipaddress {\n        10.%d.1.%d/32\n    }\n}\n", l, v
+        }
+    }' >"$1" || die "cannot write $1"
+}
+
+# s5_vip_count NS: how many S5 VIPs (10.<L>.1.<VRID>/32) the host holds, on any interface.
+s5_vip_count() {
+    ip -n "$1" -4 -o addr show 2>/dev/null | grep -cE ' inet 10\.[0-9]+\.1\.[0-9]+/32 '
+}
+
+# count_transitions IMPL LOG: every state change logged (to any state).
+count_transitions() {
+    if [ "$1" = keepalived ]; then
+        grep -cE 'Entering [A-Z]+ STATE' "$2" 2>/dev/null
+    else
+        grep -cE ': [a-z]+ -> [a-z]+(:|$)' "$2" 2>/dev/null
+    fi
+}
+
+# ns_pid_ticks NS: "PID COMM TICKS" (utime+stime) for every process in NS.
+ns_pid_ticks() {
+    local pid s f comm
+    for pid in $(ip netns pids "$1" 2>/dev/null); do
+        s=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        comm=${s#*(}; comm=${comm%%)*}
+        s=${s##*) }
+        read -r -a f <<<"$s"
+        echo "$pid $comm $(( f[11] + f[12] ))"
+    done
+}
+
+# cpu_pct_files T0FILE T1FILE SECS: "TOTAL_PCT" then "comm:pct ..." per process (a process
+# missing at either end counts from 0 / is left out).
+cpu_pct_files() {
+    awk -v secs="$3" -v hz="$(getconf CLK_TCK)" '
+        NR == FNR { t0[$1] = $3; next }
+        { d = $3 - ($1 in t0 ? t0[$1] : 0); tot += d; per = per sprintf("%s%s[%s]:%.2f", sep, $2, $1, 100*d/hz/secs); sep = " " }
+        END { printf "%.2f\n%s\n", 100*tot/hz/secs, per }' "$1" "$2"
+}
+
+# log_problems IMPL LOG: lines that report a problem (ours: WARN/ERROR level; keepalived:
+# warnings and errors it logs as text).
+log_problems() {
+    if [ "$1" = keepalived ]; then
+        grep -ciE 'error|warning|fail|expired .* ago|too (many|large)' "$2" 2>/dev/null
+    else
+        grep -cE '^[^ ]+ +(WARN|ERROR) ' "$2" 2>/dev/null
+    fi
+}
+
+scenario_many_lans() {
+    local impl=$1
+    local d=$OUT/$impl/s5 k=s5 total=$(( S5_LANS * S5_NVRID )) lan
+    mkdir -p "$d"
+    log "$impl: S5 $S5_LANS LANs x $S5_NVRID VRIDs = $total routers at 1 s: settle (max ${S5_SETTLE} s), ${S5_GRACE} s grace, ${CPU_SECS} s CPU window, ${S5_CAP_SECS} s capture on LANs $(s5_client_lans | tr ' ' ',')"
+    local t_lab up0 la0
+    t_lab=$(now)
+    up0=$(uptime_s); la0=$(loadavg)
+    lab_up_many
+    gen_conf_many "$d/a.conf" bench-a 150
+    gen_conf_many "$d/b.conf" bench-b 100
+    record "$impl" "$k.loadavg_at_start" "$la0"
+    record "$impl" "$k.lab_setup_s" "$(elapsed "$t_lab" "$(now)")"
+    start_pair "$impl" "$d"
+    # Settled: A holds every VIP and B none, at two polls 0.5 s apart (bounded).
+    local ok=0 na=0 nb=0 settle_s=NA t_settle=""
+    while :; do
+        na=$(s5_vip_count "$NS_A"); nb=$(s5_vip_count "$NS_B")
+        if [ "$na" = "$total" ] && [ "$nb" = 0 ]; then
+            if [ "$settle_s" = NA ]; then t_settle=$(now); settle_s=$(elapsed "$T0" "$t_settle"); fi
+            ok=$(( ok + 1 ))
+            [ $ok -ge 2 ] && break
+        else
+            ok=0 settle_s=NA
+        fi
+        pair_alive || break
+        awk -v a="$T0" -v b="$(now)" -v m="$S5_SETTLE" 'BEGIN {exit !(b - a > m)}' && break
+        nap 0.5
+    done
+    record "$impl" "$k.a_held_all_vips_after_s" "$settle_s"
+    if [ $ok -lt 2 ]; then
+        tail_logs "$d"
+        if pair_alive; then
+            record "$impl" "$k.note" "S5 not settled within $S5_SETTLE s (A $na of $total VIPs, B $nb)"
+        else
+            record "$impl" "$k.note" "S5: a daemon exited before settling (A $na of $total VIPs, B $nb)"
+        fi
+        record "$impl" "$k.vips_a_b_at_end" "$na / $nb"
+        record "$impl" "$k.master_entries_startup" "$(count_master "$impl" "$d/a.log") / $(count_master "$impl" "$d/b.log")"
+        record "$impl" "$k.log_problems" "$(log_problems "$impl" "$d/a.log") / $(log_problems "$impl" "$d/b.log")"
+        stop_pair "$d"; lab_down
+        return 1
+    fi
+    local ea0 eb0 ta0 tb0
+    ea0=$(count_master "$impl" "$d/a.log"); eb0=$(count_master "$impl" "$d/b.log")
+    ta0=$(count_transitions "$impl" "$d/a.log"); tb0=$(count_transitions "$impl" "$d/b.log")
+    log "$impl: S5 settled after $settle_s s (master entries A $ea0, B $eb0); ${S5_GRACE} s grace"
+    nap "$S5_GRACE"
+    # The CPU window, both hosts at once.
+    local pa0 pb0 pa1 pb1 t0 t1 wc0 wc1 la_w0 la_w1 twa0 twb0
+    pa0=$(ns_procs "$NS_A"); pb0=$(ns_procs "$NS_B")
+    echo "A: $pa0  B: $pb0" >"$d/procs"
+    twa0=$(count_transitions "$impl" "$d/a.log"); twb0=$(count_transitions "$impl" "$d/b.log")
+    la_w0=$(loadavg)
+    t0=$(now); ns_pid_ticks "$NS_A" >"$d/ticks-a.0"; ns_pid_ticks "$NS_B" >"$d/ticks-b.0"; wc0=$(cpu_snap)
+    nap "$CPU_SECS"
+    t1=$(now); ns_pid_ticks "$NS_A" >"$d/ticks-a.1"; ns_pid_ticks "$NS_B" >"$d/ticks-b.1"; wc1=$(cpu_snap)
+    la_w1=$(loadavg)
+    pa1=$(ns_procs "$NS_A"); pb1=$(ns_procs "$NS_B")
+    local rssa rssb twa1 twb1 win cpua cpub
+    rssa=$(ns_rss_kb "$NS_A"); rssb=$(ns_rss_kb "$NS_B")
+    twa1=$(count_transitions "$impl" "$d/a.log"); twb1=$(count_transitions "$impl" "$d/b.log")
+    [ "$pa0" = "$pa1" ] && [ "$pb0" = "$pb1" ] || record "$impl" "$k.note" "S5: process set changed during the CPU window"
+    win=$(elapsed "$t0" "$t1")
+    cpu_pct_files "$d/ticks-a.0" "$d/ticks-a.1" "$win" >"$d/cpu-a"
+    cpu_pct_files "$d/ticks-b.0" "$d/ticks-b.1" "$win" >"$d/cpu-b"
+    cpua=$(sed -n 1p "$d/cpu-a"); cpub=$(sed -n 1p "$d/cpu-b")
+    # The client's capture on two LANs: one advertiser per VRID?
+    s5_client_ports_up
+    CAP_IF=any cap_start "$d/steady.pcap" -B 16384 -s 128
+    nap "$S5_CAP_SECS"
+    cap_stop "$d/steady.pcap"
+    local ta1 tb1 na1 nb1 alive_ok=yes ka=""
+    pair_alive || alive_ok=no
+    ta1=$(count_transitions "$impl" "$d/a.log"); tb1=$(count_transitions "$impl" "$d/b.log")
+    na1=$(s5_vip_count "$NS_A"); nb1=$(s5_vip_count "$NS_B")
+    [ "$impl" = keepalived ] && ka=$(ka_late "$d/a.log" "$d/b.log")
+    if [ "$impl" = vrrp ]; then
+        timeout 10 "$VRRP_BIN" status --socket "$d/a.sock" --json >"$d/status-a.json" 2>&1
+        timeout 10 "$VRRP_BIN" status --socket "$d/b.sock" --json >"$d/status-b.json" 2>&1
+    fi
+    stop_pair "$d"
+    lab_down
+
+    # Kernel cost of the adverts alone (one per router and second): 2.75 us per advert sent
+    # (master), 1.0 us per advert received (backup), measured on this lab.
+    local floor_a floor_b
+    floor_a=$(awk -v n="$total" 'BEGIN {printf "%.3f", n * 2.75e-6 * 100}')
+    floor_b=$(awk -v n="$total" 'BEGIN {printf "%.3f", n * 1.0e-6 * 100}')
+    record "$impl" "$k.daemons_alive_at_end" "$alive_ok"
+    record "$impl" "$k.master_entries_startup" "$ea0 / $eb0"
+    record "$impl" "$k.cpu_a_pct" "$cpua"
+    record "$impl" "$k.cpu_b_pct" "$cpub"
+    record "$impl" "$k.cpu_a_procs" "$(sed -n 2p "$d/cpu-a")"
+    record "$impl" "$k.cpu_b_procs" "$(sed -n 2p "$d/cpu-b")"
+    record "$impl" "$k.floor_a_pct" "$floor_a"
+    record "$impl" "$k.floor_b_pct" "$floor_b"
+    record "$impl" "$k.cpu_a_floor_x" "$(awk -v c="$cpua" -v f="$floor_a" 'BEGIN {if (f > 0) printf "%.1f", c/f; else print "NA"}')"
+    record "$impl" "$k.cpu_b_floor_x" "$(awk -v c="$cpub" -v f="$floor_b" 'BEGIN {if (f > 0) printf "%.1f", c/f; else print "NA"}')"
+    record "$impl" "$k.rss_a_mb" "$(awk -v k="$rssa" 'BEGIN {printf "%.1f", k/1024}')"
+    record "$impl" "$k.rss_b_mb" "$(awk -v k="$rssb" 'BEGIN {printf "%.1f", k/1024}')"
+    record "$impl" "$k.flaps" "$(( ta1 - ta0 + tb1 - tb0 ))"
+    record "$impl" "$k.flaps_a_b" "$(( ta1 - ta0 )) / $(( tb1 - tb0 ))"
+    record "$impl" "$k.window_transitions" "$(( twa1 - twa0 + twb1 - twb0 ))"
+    record "$impl" "$k.vips_a_b_at_end" "$na1 / $nb1"
+    record "$impl" "$k.window_machine_busy_pct" "$(busy_pct "$wc0" "$wc1")"
+    record "$impl" "$k.window_loadavg" "$la_w0 -> $la_w1"
+    record "$impl" "$k.window_overrun_s" "$(awk -v w="$win" -v s="$CPU_SECS" 'BEGIN {printf "%.3f", w-s}')"
+    record "$impl" "$k.kernel_stalls" "$(kernel_stalls_since "$up0")"
+    record "$impl" "$k.pcap_kernel_drops" "$(cat "$d/steady.pcap.drops")"
+    record "$impl" "$k.stop_ms" "$(cat "$d/stop_ms")"
+    record "$impl" "$k.log_problems" "$(log_problems "$impl" "$d/a.log") / $(log_problems "$impl" "$d/b.log")"
+    record "$impl" "$k.log_lines" "$(wc -l <"$d/a.log") / $(wc -l <"$d/b.log")"
+    if [ -n "$ka" ]; then
+        record "$impl" "$k.ka_late_timer_lines" "${ka% *}"
+        record "$impl" "$k.ka_late_timer_max_s" "${ka#* }"
+    fi
+    local kv
+    while IFS= read -r kv; do
+        record "$impl" "$k.${kv%%=*}" "${kv#*=}"
+    done < <($ANALYZE steady-lans "$d/steady.pcap" --lans "$(s5_client_lans | tr ' ' ',')" --nvrid "$S5_NVRID" \
+                 --a-host 1 --b-host 2)
+    log "$impl: S5: $(grep -P "^$impl\t$k\.(cpu_a_pct|cpu_b_pct|cpu_a_floor_x|cpu_b_floor_x|rss_a_mb|rss_b_mb|flaps|cap_vrids_one_advertiser_a|cap_vrids_expected|window_machine_busy_pct)\t" "$RESULTS" | cut -f2,3 | sed "s/^$k\.//" | tr '\t\n' '= ')"
+}
+
 # ---- main ----------------------------------------------------------------------------
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, raw sockets)"
@@ -687,6 +972,11 @@ record meta runs "$RUNS"
 record meta s1_runs "$S1_RUNS"
 record meta s4_runs "$S4_RUNS"
 record meta s4_intervals "$S4_INTERVALS"
+record meta s5_lans "$S5_LANS"
+record meta s5_vrids "$S5_NVRID"
+record meta s5_settle_secs "$S5_SETTLE"
+record meta vrrp_bin "$VRRP_BIN"
+record meta vrrp_bin_md5 "$(md5sum "$VRRP_BIN" 2>/dev/null | cut -d' ' -f1)"
 log "output: $OUT (namespaces ${P}s/a/b/c)"
 
 for impl in $IMPLS; do
@@ -705,6 +995,9 @@ for impl in $IMPLS; do
         for iv in $S4_INTERVALS; do
             scenario_takeover_many "$impl" "$iv"
         done
+    fi
+    if [ "$ONLY" = all ] || [ "$ONLY" = s5 ]; then
+        scenario_many_lans "$impl" || log "$impl: S5 failed"
     fi
 done
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Analysis helper for scripts/bench-vs-keepalived.sh (standard library only).
 
-Reads classic pcap files written by `tcpdump -w` (Ethernet or Linux cooked capture,
-microsecond or nanosecond timestamps) and prints `key=value` lines that the bench script
+Reads classic pcap files written by `tcpdump -w` (Ethernet or Linux cooked capture v1 or
+v2, as `tcpdump -i any` writes; microsecond or nanosecond timestamps) and prints `key=value` lines that the bench script
 appends to its results file; `table` formats that results file.
 
   converge PCAP --t0 EPOCH --a IP --b IP --nvrid N --expect split|pure
@@ -25,6 +25,10 @@ appends to its results file; `table` formats that results file.
       --old later than 5 ms after --down-at, VRIDs with two sources (or none) in the last
       0.5 s of the capture, and --old's advert intervals per VRID before --down-at (its
       rhythm: a late scheduler shows here).
+  steady-lans PCAP --lans L,L... --nvrid N --a-host H --b-host H
+      S5: a capture on several LANs (tcpdump -i any); routers on LAN L have addresses
+      10.L.0.H. Per LAN and VRID (1..N): heard from A only, from B only, from both, or
+      from neither; A's adverts per second and advert interval per VRID (median / max).
   median V...
       The median of the numbers given (NA when there are none).
   table RESULTS [--markdown]
@@ -86,6 +90,12 @@ def packets(path):
             smac = frame[6:12]
             etype = struct.unpack("!H", frame[14:16])[0]
             payload = frame[16:]
+        elif linktype == 276:  # Linux cooked v2 (tcpdump -i any with libpcap >= 1.10)
+            if len(frame) < 20:
+                continue
+            etype = struct.unpack("!H", frame[0:2])[0]
+            smac = frame[12:18]
+            payload = frame[20:]
         else:
             continue
         if etype == 0x0800 and len(payload) >= 20:
@@ -315,6 +325,60 @@ def cmd_takeover_many(args):
                 f.write("\t".join(str(x) for x in r) + "\n")
 
 
+def cmd_steady_lans(args):
+    lans = [int(x) for x in args.lans.split(",") if x != ""]
+    a_ts, srcs = {}, {}
+    first = last = None
+    n_adv = stray = 0
+    for p in packets(args.pcap):
+        if p["kind"] != "vrrp":
+            continue
+        first = p["ts"] if first is None else first
+        last = p["ts"]
+        n_adv += 1
+        o = p["src"].split(".")
+        if len(o) != 4 or o[0] != "10" or o[2] != "0" or int(o[1]) not in lans:
+            stray += 1
+            continue
+        key = (int(o[1]), p["vrid"])
+        host = int(o[3])
+        srcs.setdefault(key, set()).add(host)
+        if host == args.a_host and p["prio"] > 0:
+            a_ts.setdefault(key, []).append(p["ts"])
+    only_a = only_b = both = silent = other = 0
+    ivals = []
+    # Rate from the intervals (adverts after each source's first, per VRID, over the
+    # capture's span): not biased by where the capture cuts the interval.
+    n_after_first = sum(len(v) - 1 for v in a_ts.values())
+    for lan in lans:
+        for vrid in range(1, args.nvrid + 1):
+            s = srcs.get((lan, vrid), set())
+            if not s:
+                silent += 1
+            elif s == {args.a_host}:
+                only_a += 1
+            elif s == {args.b_host}:
+                only_b += 1
+            elif len(s) > 1:
+                both += 1
+            else:
+                other += 1
+            t = a_ts.get((lan, vrid), [])
+            ivals += [(y - x) * 1e3 for x, y in zip(t, t[1:])]
+    dur = (last - first) if first is not None and last > first else None
+    print(f"cap_vrids_expected={len(lans) * args.nvrid}")
+    print(f"cap_vrids_one_advertiser_a={only_a}")
+    print(f"cap_vrids_b_only={only_b}")
+    print(f"cap_vrids_two_sources={both}")
+    print(f"cap_vrids_silent={silent + other}")
+    print(f"cap_adverts_captured={n_adv}")
+    print(f"cap_a_adverts_per_s={fmt(n_after_first / dur, 0) if dur else 'NA'}")
+    print(f"cap_stray_adverts={stray}")
+    if ivals:
+        print(f"cap_a_interval_p50_ms={fmt(statistics.median(ivals), 1)}")
+        print(f"cap_a_interval_max_ms={fmt(max(ivals), 1)}")
+
+
 def cmd_median(args):
     vals = [float(v) for v in args.values if num(v) is not None]
     print(fmt(statistics.median(vals)) if vals else "NA")
@@ -412,6 +476,35 @@ def rows(meta):
         out.append(("  master entries at start-up A / B, per run", p + "startup_runs", False))
         out.append(("  keepalived 'timer expired N s ago' lines (max N), per run", p + "ka_late_runs", False))
         out.append(("  machine: kernel stalls / busy % of 2 cores during the capture, per run", p + "disturbance_runs", False))
+    if meta.get("s5_lans"):
+        nl, nv = int(meta["s5_lans"]), int(meta.get("s5_vrids", "255"))
+        n = nl * nv
+        out.append((f"S5 many LANs: {nl} LANs x {nv} VRIDs = {n:,} routers, v3 @1 s, A 150 on all, B 100; "
+                    f"{cw} s window", None, True))
+        out.append(("  CPU % of one core, master (A, master of all)", "s5.cpu_a_pct", True))
+        out.append(("  CPU % of one core, backup (B, backup of all)", "s5.cpu_b_pct", True))
+        out.append(("  floor: kernel cost of the adverts sent, 2.75 us each [% of a core]", "s5.floor_a_pct", False))
+        out.append(("  floor: kernel cost of the adverts received, 1.0 us each [% of a core]", "s5.floor_b_pct", False))
+        out.append(("  master CPU / floor [x]", "s5.cpu_a_floor_x", True))
+        out.append(("  backup CPU / floor [x]", "s5.cpu_b_floor_x", True))
+        out.append(("  RSS master [MB]", "s5.rss_a_mb", True))
+        out.append(("  RSS backup [MB]", "s5.rss_b_mb", True))
+        out.append(("  flaps: state transitions after settling (both hosts)", "s5.flaps", True))
+        out.append(("  flaps A / B", "s5.flaps_a_b", False))
+        out.append(("  CPU per process, master [%]", "s5.cpu_a_procs", False))
+        out.append(("  CPU per process, backup [%]", "s5.cpu_b_procs", False))
+        out.append(("  A held all VIPs, B none, after [s] (both started at once)", "s5.a_held_all_vips_after_s", True))
+        out.append(("  master entries at start-up A / B", "s5.master_entries_startup", False))
+        out.append(("  client capture, 2 LANs: VRIDs with A only (of N) / two / B only / none",
+                    "s5.cap_summary", False))
+        out.append(("  client capture: A's adverts/s on those LANs", "s5.cap_a_adverts_per_s", True))
+        out.append(("  client capture: A's advert interval per VRID, median / max [ms]", "s5.cap_ival", False))
+        out.append(("  VIPs held A / B at the end", "s5.vips_a_b_at_end", False))
+        out.append(("  log lines reporting problems A / B (ours: WARN/ERROR)", "s5.log_problems", False))
+        out.append(("  log lines A / B", "s5.log_lines", False))
+        out.append(("  keepalived 'timer expired N s ago' lines (max N)", "s5.ka_late", False))
+        out.append(("  lab set-up [s] / SIGTERM to both gone [ms]", "s5.setup_stop", False))
+        out.append(("  machine: kernel stalls / busy % of 2 cores / load average, window", "s5.disturbance", False))
     return out
 
 
@@ -462,6 +555,17 @@ def derive(r):
         for key, vals in cols.items():
             if vals:
                 r[f"{mode}.{key}"] = ", ".join(vals)
+    if "s5.cpu_a_pct" in r or "s5.a_held_all_vips_after_s" in r:
+        g = lambda key: r.get("s5." + key, "?")
+        r["s5.cap_summary"] = (f"{g('cap_vrids_one_advertiser_a')} of {g('cap_vrids_expected')} / "
+                               f"{g('cap_vrids_two_sources')} / {g('cap_vrids_b_only')} / {g('cap_vrids_silent')}")
+        r["s5.cap_ival"] = f"{g('cap_a_interval_p50_ms')} / {g('cap_a_interval_max_ms')}"
+        if "s5.ka_late_timer_lines" in r:
+            nl = r["s5.ka_late_timer_lines"]
+            r["s5.ka_late"] = nl if nl == "0" else f"{nl} ({r.get('s5.ka_late_timer_max_s', '?')} s)"
+        r["s5.setup_stop"] = f"{g('lab_setup_s')} / {g('stop_ms')}"
+        r["s5.disturbance"] = (f"{g('kernel_stalls')} / {g('window_machine_busy_pct')} / "
+                               f"{g('window_loadavg')}")
     for iv in ("100", "10"):
         ks = [r[k] for k in sorted(r) if k.startswith(f"to{iv}.run") and k.endswith(".kernel_stalls")]
         if ks:
@@ -537,13 +641,20 @@ def main():
     tm.add_argument("--mdi-ms", type=float, required=True)
     tm.add_argument("--down-at", type=float, required=True)
     tm.add_argument("--per-vrid")
+    sl = sub.add_parser("steady-lans")
+    sl.add_argument("pcap")
+    sl.add_argument("--lans", required=True)
+    sl.add_argument("--nvrid", type=int, required=True)
+    sl.add_argument("--a-host", type=int, required=True)
+    sl.add_argument("--b-host", type=int, required=True)
     m = sub.add_parser("median")
     m.add_argument("values", nargs="*")
     r = sub.add_parser("table")
     r.add_argument("results")
     r.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
-    {"median": cmd_median, "converge": cmd_converge, "steady": cmd_steady, "takeover": cmd_takeover, "takeover-many": cmd_takeover_many, "table": cmd_table}[args.cmd](args)
+    {"median": cmd_median, "converge": cmd_converge, "steady": cmd_steady, "takeover": cmd_takeover, "takeover-many": cmd_takeover_many,
+     "steady-lans": cmd_steady_lans, "table": cmd_table}[args.cmd](args)
 
 
 if __name__ == "__main__":

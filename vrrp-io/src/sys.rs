@@ -490,11 +490,6 @@ pub(crate) fn poll_readable(fd: std::os::fd::RawFd) -> PollFd {
     }
 }
 
-/// Whether [`ppoll`] found the descriptor readable (or in error, which a read reports).
-pub(crate) fn is_readable(p: &PollFd) -> bool {
-    p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0
-}
-
 /// Waits until one of `fds` is readable or `timeout` passes (`None`: forever), with
 /// nanosecond resolution (poll(2) and epoll_wait(2) round to milliseconds, which would
 /// add up to a millisecond to every takeover). EINTR counts as a timeout.
@@ -560,6 +555,80 @@ pub(crate) fn register_readable<T: AsRawFd>(inner: T) -> io::Result<tokio::io::u
         tokio::io::unix::AsyncFd::register_with_interest(inner, tokio::io::Interest::READABLE)
             .map_err(io::Error::from)
     }
+}
+
+
+
+/// A new epoll instance (close-on-exec).
+pub(crate) fn epoll_create() -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: epoll_create1 takes no pointers; a non-negative result is a new descriptor
+    // that nobody else owns.
+    let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: see above.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// Registers `fd` with `epoll` for readability (level-triggered), tagged `token`.
+pub(crate) fn epoll_add(
+    epoll: BorrowedFd<'_>,
+    fd: std::os::fd::RawFd,
+    token: u64,
+) -> io::Result<()> {
+    let mut event = libc::epoll_event {
+        events: libc::EPOLLIN as u32,
+        u64: token,
+    };
+    // SAFETY: `event` is a valid epoll_event for the duration of the call.
+    let rc = unsafe { libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Removes `fd` from `epoll` (an error if it was not registered, which callers ignore).
+pub(crate) fn epoll_del(epoll: BorrowedFd<'_>, fd: std::os::fd::RawFd) -> io::Result<()> {
+    // SAFETY: EPOLL_CTL_DEL ignores the event pointer (null is allowed since Linux 2.6.9).
+    let rc = unsafe {
+        libc::epoll_ctl(
+            epoll.as_raw_fd(),
+            libc::EPOLL_CTL_DEL,
+            fd,
+            std::ptr::null_mut(),
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The tokens of the descriptors ready now (no waiting), into `events`; returns how many.
+pub(crate) fn epoll_ready(
+    epoll: BorrowedFd<'_>,
+    events: &mut [libc::epoll_event],
+) -> io::Result<usize> {
+    let max = libc::c_int::try_from(events.len()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `events` is an exclusively borrowed array of `max` epoll_event structs that
+    // the kernel fills; timeout 0 returns at once.
+    let rc = unsafe { libc::epoll_wait(epoll.as_raw_fd(), events.as_mut_ptr(), max, 0) };
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        if err.kind() == io::ErrorKind::Interrupted {
+            return Ok(0);
+        }
+        return Err(err);
+    }
+    Ok(rc as usize)
+}
+
+/// An empty epoll event buffer entry.
+pub(crate) fn epoll_event_zero() -> libc::epoll_event {
+    libc::epoll_event { events: 0, u64: 0 }
 }
 
 #[cfg(test)]
