@@ -120,8 +120,14 @@ fn parse_args() -> Result<Args, String> {
         backend: SocketAddr::from(([127, 0, 0, 1], 9000)),
         advert_ms: 1000,
     };
+    let usage = "usage: load_balancer --interface IF --vrid N --vip ADDR[/LEN] \
+                 [--priority P] [--listen PORT] [--backend ADDR:PORT] [--advert-ms MS]";
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--help" || flag == "-h" {
+            println!("{usage}");
+            std::process::exit(0);
+        }
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
         let bad = |what: &str| format!("{flag} {value}: not {what}");
         match flag.as_str() {
@@ -145,11 +151,7 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     if args.interface.is_empty() || args.vrid == 0 || args.vip.is_unspecified() {
-        return Err(
-            "usage: load_balancer --interface IF --vrid N --vip ADDR[/LEN] \
-                    [--priority P] [--listen PORT] [--backend ADDR:PORT] [--advert-ms MS]"
-                .into(),
-        );
+        return Err(usage.into());
     }
     Ok(args)
 }
