@@ -26,32 +26,9 @@ use lab::{secs, wait_until, Check, Lab, Pair, ProcId, Trace, VIP6};
 /// The instance name in [`Pair::conf`].
 const NAME: &str = "VI_1";
 
-/// The VIP of a pair without its prefix length.
-fn vip(pair: &Pair) -> &str {
-    pair.vip.split('/').next().unwrap()
-}
-
-/// Master_Down_Interval of router 1 as backup of router 0.
-fn master_down_interval(pair: &Pair) -> Duration {
-    let interval: f64 = pair.advert_int.parse().unwrap();
-    let skew = f64::from(256 - u32::from(pair.healthy_priority(1))) / 256.0;
-    // v2: Skew_Time = (256 - Priority) / 256 s; v3: scaled by the advert interval.
-    let skew = if pair.version == Some(3) {
-        skew * interval
-    } else {
-        skew
-    };
-    Duration::from_secs_f64(3.0 * interval + skew)
-}
-
-/// A generous bound for one election: twice Master_Down_Interval plus 5 s.
-fn election_bound(pair: &Pair) -> Duration {
-    master_down_interval(pair) * 2 + Duration::from_secs(5)
-}
-
 /// The source address of router `k`'s adverts.
 fn advert_src(lab: &Lab, pair: &Pair, k: usize) -> IpAddr {
-    if vip(pair).contains(':') {
+    if pair.vip_addr().contains(':') {
         if pair.unicast {
             Lab::router_v6(k).into()
         } else {
@@ -67,8 +44,8 @@ fn advert_src(lab: &Lab, pair: &Pair, k: usize) -> IpAddr {
 /// makes the election independent of start-up order (with `nopreempt` it would not be).
 fn start_pair(pair: &Pair) -> (Lab, [ProcId; 2]) {
     let mut lab = Lab::new(2);
-    let vip = vip(pair);
-    let bound = election_bound(pair);
+    let vip = pair.vip_addr();
+    let bound = pair.election_bound();
     let r0 = lab.start_vrrp(0, &pair.conf(&lab, 0));
     assert!(
         lab.wait_sole_holder(0, vip, bound)
@@ -127,7 +104,7 @@ fn check_takeover_gap(lab: &Lab, pair: &Pair, trace: &Trace) -> Duration {
         .unwrap_or_else(|| panic!("no advert from router 0 ({src0}):\n{}", trace.summary()));
     assert_eq!(last0.priority, pair.healthy_priority(0));
     let gap = first1.t - last0.t;
-    let mdi = master_down_interval(pair);
+    let mdi = pair.master_down_interval();
     eprintln!(
         "takeover gap {} (Master_Down_Interval {})",
         secs(gap),
@@ -148,8 +125,8 @@ fn check_takeover_gap(lab: &Lab, pair: &Pair, trace: &Trace) -> Duration {
 /// redirect it); the port comes back and router 0 preempts. Returns the capture up to the
 /// takeover and the whole capture.
 fn fail_over_and_preempt(lab: &mut Lab, ids: [ProcId; 2], pair: &Pair) -> (Trace, Trace) {
-    let vip = vip(pair);
-    let bound = election_bound(pair);
+    let vip = pair.vip_addr();
+    let bound = pair.election_bound();
     assert!(
         wait_until(Duration::from_secs(5), || lab.client_ping(vip)),
         "client cannot reach the VIP on the master"
@@ -227,7 +204,7 @@ fn classic_pair_fails_over_and_preempts() {
 
     let (down, all) = fail_over_and_preempt(&mut lab, ids, &pair);
     let first1 = check_takeover_gap(&lab, &pair, &down);
-    let vip: Ipv4Addr = vip(&pair).parse().unwrap();
+    let vip: Ipv4Addr = pair.vip_addr().parse().unwrap();
     let mac1 = lab.router_mac(1);
     assert!(
         down.garps
@@ -259,8 +236,8 @@ fn nopreempt_keeps_the_new_master() {
         ..Pair::classic()
     };
     let (lab, ids) = start_pair(&pair);
-    let vip = vip(&pair);
-    let bound = election_bound(&pair);
+    let vip = pair.vip_addr();
+    let bound = pair.election_bound();
 
     lab.link_down(0);
     assert!(
@@ -279,7 +256,7 @@ fn nopreempt_keeps_the_new_master() {
     );
     // A preempting router 0 would take over within one Master_Down_Interval of hearing
     // router 1; watch for well over that.
-    let watch = master_down_interval(&pair) + Duration::from_secs(2);
+    let watch = pair.master_down_interval() + Duration::from_secs(2);
     let deadline = Instant::now() + watch;
     while Instant::now() < deadline {
         assert_eq!(
@@ -305,7 +282,7 @@ fn sigterm_hands_over_after_skew_time() {
         ..Pair::classic()
     };
     let (mut lab, ids) = start_pair(&pair);
-    let vip = vip(&pair);
+    let vip = pair.vip_addr();
     let capture = lab.start_capture();
     // Let at least one ordinary advert into the capture.
     std::thread::sleep(Duration::from_millis(1200));
@@ -364,7 +341,7 @@ fn failing_check_script_hands_over() {
         ..Pair::classic()
     };
     let (lab, ids) = start_pair(&pair);
-    let vip = vip(&pair);
+    let vip = pair.vip_addr();
     assert_eq!(effective_priority(&lab, ids[0]), Some(101));
 
     std::fs::remove_file(Pair::health_file(&lab, 0)).unwrap();
@@ -374,7 +351,7 @@ fn failing_check_script_hands_over() {
         "the failing check did not lower router 0 to 99; status {:?}",
         lab.vrrp_status(ids[0])
     );
-    let bound = election_bound(&pair);
+    let bound = pair.election_bound();
     assert!(
         lab.wait_sole_holder(1, vip, bound),
         "router 1 (100) did not take over from router 0 (99) within {bound:?}; holders {:?}, status {:?}",
@@ -458,7 +435,7 @@ fn sighup_reload_keeps_unchanged_routers_in_their_state() {
         ..Pair::v3("0.1")
     };
     let (lab, ids) = start_pair(&pair);
-    let vip = vip(&pair);
+    let vip = pair.vip_addr();
     let conf0 = lab.proc_dir(ids[0]).join("keepalived.conf");
     let original = std::fs::read_to_string(&conf0).unwrap();
     assert_eq!(master_transitions(&lab, ids[0], NAME), Some(1));
@@ -529,5 +506,5 @@ fn a_broken_config_on_sighup_keeps_the_running_one() {
     );
     assert_eq!(lab.vrrp_state(ids[0], NAME).as_deref(), Some("master"));
     assert_eq!(master_transitions(&lab, ids[0], NAME), Some(1));
-    assert_eq!(lab.holders(vip(&pair)), [0]);
+    assert_eq!(lab.holders(pair.vip_addr()), [0]);
 }

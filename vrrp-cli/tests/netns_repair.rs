@@ -26,29 +26,6 @@ use lab::{run_with_timeout, secs, wait_until, Lab, Pair, ProcId, RUN_TIMEOUT};
 /// The instance name in [`Pair::conf`].
 const NAME: &str = "VI_1";
 
-/// The VIP of a pair without its prefix length.
-fn vip(pair: &Pair) -> &str {
-    pair.vip.split('/').next().unwrap()
-}
-
-/// Master_Down_Interval of router 1 as backup of router 0.
-fn master_down_interval(pair: &Pair) -> Duration {
-    let interval: f64 = pair.advert_int.parse().unwrap();
-    let skew = f64::from(256 - u32::from(pair.healthy_priority(1))) / 256.0;
-    // v2: Skew_Time = (256 - Priority) / 256 s; v3: scaled by the advert interval.
-    let skew = if pair.version == Some(3) {
-        skew * interval
-    } else {
-        skew
-    };
-    Duration::from_secs_f64(3.0 * interval + skew)
-}
-
-/// A generous bound for one election: twice Master_Down_Interval plus 5 s.
-fn election_bound(pair: &Pair) -> Duration {
-    master_down_interval(pair) * 2 + Duration::from_secs(5)
-}
-
 /// Wall-clock time, comparable with capture timestamps.
 fn epoch_now() -> Duration {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
@@ -59,8 +36,8 @@ fn epoch_now() -> Duration {
 /// when router 0 was first seen holding the VIP.
 fn start_pair(pair: &Pair) -> (Lab, [ProcId; 2], Instant) {
     let mut lab = Lab::new(2);
-    let vip = vip(pair);
-    let bound = election_bound(pair);
+    let vip = pair.vip_addr();
+    let bound = pair.election_bound();
     let r0 = lab.start_vrrp(0, &pair.conf(&lab, 0));
     assert!(
         lab.wait_sole_holder(0, vip, bound),
@@ -209,7 +186,7 @@ fn a_vip_deleted_behind_the_masters_back_is_restored_within_a_second() {
     // could take up to a second; it must follow the kernel's notification instead.
     let pair = Pair::classic();
     let (mut lab, ids, master_since) = start_pair(&pair);
-    let vip = vip(&pair);
+    let vip = pair.vip_addr();
     assert!(
         wait_until(Duration::from_secs(5), || lab.client_ping(vip)),
         "client cannot reach the VIP on the master"
@@ -337,8 +314,8 @@ fn an_interface_deleted_and_recreated_is_rebound_and_the_pair_recovers() {
         ..Pair::v3("0.1")
     };
     let (mut lab, ids, _) = start_pair(&pair);
-    let vip = vip(&pair);
-    let bound = election_bound(&pair);
+    let vip = pair.vip_addr();
+    let bound = pair.election_bound();
     let capture = lab.start_capture();
     let old_mac = lab.router_mac(0);
 

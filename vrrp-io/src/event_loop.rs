@@ -34,13 +34,11 @@ use std::time::Duration;
 use vrrp_core::router::TrackId;
 use vrrp_core::Clock;
 
-use crate::driver::{
-    Action, Driver, DriverEvent, ReloadSummary, RouterSpec, RouterStatus, SocketKey,
-};
+use crate::driver::{Driver, DriverEvent, ReloadSummary, RouterSpec, RouterStatus, SocketKey};
 use crate::error::{Error, Result};
 use crate::monitor::{NetEvent, NetlinkMonitor};
-use crate::socket::{RecvBatch, SendBatch, VrrpSocket};
-use crate::sockets;
+use crate::shell::{self, Outbox};
+use crate::socket::{RecvBatch, VrrpSocket};
 use crate::sys;
 use crate::worker::AddressWorker;
 
@@ -144,9 +142,7 @@ pub struct EventLoop {
     observer: Option<Observer>,
     subscribers: Vec<Sender<DriverEvent>>,
     recv_batch: RecvBatch,
-    send_batch: SendBatch,
-    /// The socket the queued adverts in `send_batch` go out on.
-    send_socket: Option<SocketKey>,
+    outbox: Outbox,
     net_events: Vec<NetEvent>,
 }
 
@@ -160,19 +156,12 @@ impl EventLoop {
             source,
         })?;
         let (tx, commands) = mpsc::channel();
-        // The monitor first, then the snapshot: nothing that changes in between is lost.
-        let monitor = NetlinkMonitor::open()?;
-        let mut worker = AddressWorker::open()?;
-        let snapshot = NetlinkMonitor::snapshot(worker.netlink())?;
-        let clock = Clock::new();
-        let mut driver = Driver::new();
-        let now = clock.now();
-        for event in &snapshot {
-            driver.handle_net(now, event);
-        }
-        for spec in specs {
-            driver.add(now, spec)?;
-        }
+        let shell::Start {
+            monitor,
+            worker,
+            clock,
+            driver,
+        } = shell::start(specs)?;
         let mut this = EventLoop {
             clock,
             driver,
@@ -189,8 +178,7 @@ impl EventLoop {
             observer: None,
             subscribers: Vec::new(),
             recv_batch: RecvBatch::new(BATCH),
-            send_batch: SendBatch::new(BATCH),
-            send_socket: None,
+            outbox: Outbox::new(BATCH),
             net_events: Vec::new(),
         };
         if let Some(error) = this.reconcile_sockets().into_iter().next() {
@@ -398,84 +386,39 @@ impl EventLoop {
         }
         self.socket_generation = generation;
         let desired = self.driver.sockets();
-        sockets::reconcile(&mut self.sockets, &desired, |s| s, Ok, |e| errors.push(e));
+        shell::reconcile(&mut self.sockets, &desired, |s| s, Ok, |e| errors.push(e));
         errors
     }
 
     /// Carries out every pending action: adverts (batched per socket), then address
     /// work, then notifications.
     fn flush(&mut self) {
-        loop {
-            let now = self.clock.now();
-            let Some(action) = self.driver.poll_action(now) else {
-                break;
-            };
-            match action {
-                Action::Send {
-                    socket,
-                    src,
-                    dst,
-                    payload,
-                } => {
-                    if self.send_socket.is_some_and(|s| s != socket) || self.send_batch.is_full() {
-                        self.send_queued();
-                    }
-                    self.send_socket = Some(socket);
-                    if let Err(e) = self.send_batch.push(&payload, src, dst) {
-                        self.notify(&DriverEvent::IoError {
-                            router: None,
-                            error: Arc::new(e),
-                        });
-                    }
-                }
-                Action::Notify(event) => {
-                    self.send_queued();
-                    self.notify(&event);
-                }
-                work => {
-                    self.send_queued();
-                    if let Err(e) = self.worker.execute(&work) {
-                        let router = match &work {
-                            Action::AddVips { router, .. }
-                            | Action::RemoveVips { router, .. }
-                            | Action::Announce { router, .. } => Some(router.clone()),
-                            _ => None,
-                        };
-                        self.notify(&DriverEvent::IoError {
-                            router,
-                            error: Arc::new(e),
-                        });
-                    }
-                }
-            }
-        }
-        self.send_queued();
-    }
-
-    fn send_queued(&mut self) {
-        let Some(key) = self.send_socket.take() else {
-            return;
-        };
-        let result = match self.sockets.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, socket)) => socket.send_batch(&mut self.send_batch).map(|_| ()),
-            // The interface is gone: nothing to send on (its routers are in Fault).
-            None => {
-                self.send_batch.clear();
-                Ok(())
-            }
-        };
-        if let Err(e) = result {
-            self.notify(&DriverEvent::IoError {
-                router: None,
-                error: Arc::new(e),
-            });
-        }
+        let worker = &mut self.worker;
+        let observer = &mut self.observer;
+        let subscribers = &mut self.subscribers;
+        self.outbox.dispatch(
+            &mut self.driver,
+            &self.clock,
+            &mut self.sockets,
+            |s| s,
+            |work| shell::execute(worker, &work),
+            |event| deliver(observer, subscribers, &event),
+        );
     }
 
     fn notify(&mut self, event: &DriverEvent) {
-        if let Some(observer) = &mut self.observer {
-            observer(event);
-        }
-        self.subscribers.retain(|tx| tx.send(event.clone()).is_ok());
+        deliver(&mut self.observer, &mut self.subscribers, event);
     }
+}
+
+/// Hands an event to the observer and every live subscriber.
+fn deliver(
+    observer: &mut Option<Observer>,
+    subscribers: &mut Vec<Sender<DriverEvent>>,
+    event: &DriverEvent,
+) {
+    if let Some(observer) = observer {
+        observer(event);
+    }
+    subscribers.retain(|tx| tx.send(event.clone()).is_ok());
 }

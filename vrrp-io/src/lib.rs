@@ -34,8 +34,8 @@ mod mac;
 pub mod monitor;
 pub mod netlink;
 pub mod packet;
+mod shell;
 pub mod socket;
-mod sockets;
 mod sys;
 #[cfg(feature = "tokio")]
 pub mod tokio;

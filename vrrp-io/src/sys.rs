@@ -557,8 +557,6 @@ pub(crate) fn register_readable<T: AsRawFd>(inner: T) -> io::Result<tokio::io::u
     }
 }
 
-
-
 /// A new epoll instance (close-on-exec).
 pub(crate) fn epoll_create() -> io::Result<std::os::fd::OwnedFd> {
     use std::os::fd::FromRawFd;

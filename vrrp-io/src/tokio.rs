@@ -45,8 +45,8 @@ use crate::driver::{
 };
 use crate::error::{Error, Result};
 use crate::monitor::{NetEvent, NetlinkMonitor};
-use crate::socket::{RecvBatch, SendBatch, VrrpSocket};
-use crate::sockets;
+use crate::shell::{self, Outbox};
+use crate::socket::{RecvBatch, VrrpSocket};
 use crate::sys;
 use crate::worker::AddressWorker;
 
@@ -83,19 +83,12 @@ impl Runner {
     pub async fn start(specs: Vec<RouterSpec>) -> Result<Runner> {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let (commands_tx, commands) = mpsc::unbounded_channel();
-        // The monitor first, then the snapshot: nothing that changes in between is lost.
-        let monitor = NetlinkMonitor::open()?;
-        let mut worker = AddressWorker::open()?;
-        let snapshot = NetlinkMonitor::snapshot(worker.netlink())?;
-        let clock = Clock::new();
-        let mut driver = Driver::new();
-        let now = clock.now();
-        for event in &snapshot {
-            driver.handle_net(now, event);
-        }
-        for spec in specs {
-            driver.add(now, spec)?;
-        }
+        let shell::Start {
+            monitor,
+            worker,
+            clock,
+            driver,
+        } = shell::start(specs)?;
         let (errors_tx, errors) = mpsc::unbounded_channel();
         let work = spawn_worker(worker, errors_tx)?;
         let mut task = Task {
@@ -110,8 +103,7 @@ impl Runner {
             work,
             events: events.clone(),
             recv_batch: RecvBatch::new(BATCH),
-            send_batch: SendBatch::new(BATCH),
-            send_socket: None,
+            outbox: Outbox::new(BATCH),
             net_events: Vec::new(),
         };
         if let Some(error) = task.reconcile_sockets().into_iter().next() {
@@ -183,17 +175,8 @@ fn spawn_worker(
         .name("vrrp-addresses".into())
         .spawn(move || {
             for action in rx {
-                if let Err(e) = worker.execute(&action) {
-                    let router = match &action {
-                        Action::AddVips { router, .. }
-                        | Action::RemoveVips { router, .. }
-                        | Action::Announce { router, .. } => Some(router.clone()),
-                        _ => None,
-                    };
-                    let _ = errors.send(DriverEvent::IoError {
-                        router,
-                        error: Arc::new(e),
-                    });
+                if let Some(event) = shell::execute(&mut worker, &action) {
+                    let _ = errors.send(event);
                 }
             }
         })
@@ -216,8 +199,7 @@ struct Task {
     work: Work,
     events: broadcast::Sender<DriverEvent>,
     recv_batch: RecvBatch,
-    send_batch: SendBatch,
-    send_socket: Option<SocketKey>,
+    outbox: Outbox,
     net_events: Vec<NetEvent>,
 }
 
@@ -403,7 +385,7 @@ impl Task {
         }
         self.socket_generation = generation;
         let desired = self.driver.sockets();
-        sockets::reconcile(
+        shell::reconcile(
             &mut self.sockets,
             &desired,
             AsyncFd::get_mut,
@@ -416,64 +398,24 @@ impl Task {
     /// Carries out every pending action: adverts here (batched per socket), address work
     /// on the worker thread, notifications to the subscribers.
     fn flush(&mut self) {
-        loop {
-            let now = self.clock.now();
-            let Some(action) = self.driver.poll_action(now) else {
-                break;
-            };
-            match action {
-                Action::Send {
-                    socket,
-                    src,
-                    dst,
-                    payload,
-                } => {
-                    if self.send_socket.is_some_and(|s| s != socket) || self.send_batch.is_full() {
-                        self.send_queued();
-                    }
-                    self.send_socket = Some(socket);
-                    if let Err(e) = self.send_batch.push(&payload, src, dst) {
-                        self.notify(DriverEvent::IoError {
-                            router: None,
-                            error: Arc::new(e),
-                        });
-                    }
+        let work = &self.work;
+        let events = &self.events;
+        self.outbox.dispatch(
+            &mut self.driver,
+            &self.clock,
+            &mut self.sockets,
+            AsyncFd::get_mut,
+            |action| {
+                if let Some(tx) = &work.tx {
+                    let _ = tx.send(action);
                 }
-                Action::Notify(event) => {
-                    self.send_queued();
-                    self.notify(event);
-                }
-                work => {
-                    self.send_queued();
-                    if let Some(tx) = &self.work.tx {
-                        let _ = tx.send(work);
-                    }
-                }
-            }
-        }
-        self.send_queued();
-    }
-
-    fn send_queued(&mut self) {
-        let Some(key) = self.send_socket.take() else {
-            return;
-        };
-        let result = match self.sockets.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, socket)) => socket
-                .get_mut()
-                .send_batch(&mut self.send_batch)
-                .map(|_| ()),
-            None => {
-                self.send_batch.clear();
-                Ok(())
-            }
-        };
-        if let Err(e) = result {
-            self.notify(DriverEvent::IoError {
-                router: None,
-                error: Arc::new(e),
-            });
-        }
+                None
+            },
+            // No subscriber is not an error.
+            |event| {
+                let _ = events.send(event);
+            },
+        );
     }
 
     fn notify(&mut self, event: DriverEvent) {

@@ -971,6 +971,29 @@ pub struct Pair {
 }
 
 impl Pair {
+    /// The VIP without its prefix length.
+    pub fn vip_addr(&self) -> &str {
+        self.vip.split('/').next().unwrap_or(&self.vip)
+    }
+
+    /// Master_Down_Interval of router 1 as backup of router 0.
+    pub fn master_down_interval(&self) -> Duration {
+        let interval: f64 = self.advert_int.parse().unwrap_or(1.0);
+        let skew = f64::from(256 - u32::from(self.healthy_priority(1))) / 256.0;
+        // v2: Skew_Time = (256 - Priority) / 256 s; v3: scaled by the advert interval.
+        let skew = if self.version == Some(3) {
+            skew * interval
+        } else {
+            skew
+        };
+        Duration::from_secs_f64(3.0 * interval + skew)
+    }
+
+    /// A generous bound for one election: twice Master_Down_Interval plus 5 s.
+    pub fn election_bound(&self) -> Duration {
+        self.master_down_interval() * 2 + Duration::from_secs(5)
+    }
+
     /// Exactly the classic nginx pair: VRRPv2, 1 s adverts, PASS `mynginx`,
     /// 192.168.100.12, a check script every 2 s with weight 2.
     pub fn classic() -> Pair {

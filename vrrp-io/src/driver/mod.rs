@@ -733,38 +733,34 @@ impl Driver {
                     dst: t.dst,
                     payload: t.payload,
                 }),
-                // Without the interface the kernel has dropped its addresses already.
-                Output::AddVips(vips) => {
-                    if let Some(ifindex) = ifindex {
-                        self.address_work.push_back(Action::AddVips {
+                Output::Event(event) => self
+                    .notices
+                    .push_back(Action::Notify(DriverEvent::Router { router, event })),
+                address => {
+                    // Without the interface the kernel has dropped its addresses already.
+                    let Some(ifindex) = ifindex else {
+                        continue;
+                    };
+                    self.address_work.push_back(match address {
+                        Output::AddVips(vips) => Action::AddVips {
                             router,
                             ifindex,
                             vips,
-                        });
-                    }
-                }
-                Output::RemoveVips(vips) => {
-                    if let Some(ifindex) = ifindex {
-                        self.address_work.push_back(Action::RemoveVips {
+                        },
+                        Output::RemoveVips(vips) => Action::RemoveVips {
                             router,
                             ifindex,
                             vips,
-                        });
-                    }
-                }
-                Output::Announce(a) => {
-                    if let Some(ifindex) = ifindex {
-                        self.address_work.push_back(Action::Announce {
+                        },
+                        Output::Announce(a) => Action::Announce {
                             router,
                             ifindex,
                             vips: a.addresses,
                             count: a.count,
-                        });
-                    }
+                        },
+                        Output::Transmit(_) | Output::Event(_) => continue,
+                    });
                 }
-                Output::Event(event) => self
-                    .notices
-                    .push_back(Action::Notify(DriverEvent::Router { router, event })),
             }
         }
     }

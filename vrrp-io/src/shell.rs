@@ -1,0 +1,200 @@
+//! What both shells share: starting a driver from the host's state, keeping the VRRP
+//! sockets as the driver wants them, and carrying out its actions.
+
+use crate::driver::{SocketKey, SocketSpec};
+use crate::error::Result;
+use crate::socket::{SocketConfig, VrrpSocket};
+
+/// Receive buffer of each VRRP socket: room for a burst of adverts from every VRID of a
+/// peer (255 small datagrams take about 200 KiB of kernel memory, the usual default cap).
+pub(crate) const RECV_SOCKET_BUFFER: usize = 2 << 20;
+
+/// Opens the socket `spec` describes.
+pub(crate) fn open(spec: &SocketSpec) -> Result<VrrpSocket> {
+    let mut config = SocketConfig::multicast(spec.key.family, &spec.interface);
+    config.join_group = spec.join_group;
+    config.recv_buffer_size = Some(RECV_SOCKET_BUFFER);
+    config.virtual_addresses = spec.virtual_addresses.clone();
+    VrrpSocket::open_with(&config, spec.ifindex, spec.own_addresses.iter().copied())
+}
+
+/// Brings an open socket in line with `spec` (same interface index).
+pub(crate) fn update(socket: &mut VrrpSocket, spec: &SocketSpec) -> Result<()> {
+    socket.set_join_group(spec.join_group)?;
+    socket.set_virtual_addresses(spec.virtual_addresses.iter().copied());
+    socket.set_own_addresses(spec.own_addresses.iter().copied());
+    Ok(())
+}
+
+/// Makes `current` match `desired`: sockets no longer wanted, or whose interface came
+/// back under a new index, are closed; new ones opened; the rest updated. `inner` gives
+/// the [`VrrpSocket`] inside a shell's wrapper, `wrap` makes one. Failures go to
+/// `on_error` and the socket is left out (retried at the next change).
+pub(crate) fn reconcile<S>(
+    current: &mut Vec<(SocketKey, S)>,
+    desired: &[SocketSpec],
+    inner: impl Fn(&mut S) -> &mut VrrpSocket,
+    mut wrap: impl FnMut(VrrpSocket) -> std::io::Result<S>,
+    mut on_error: impl FnMut(crate::Error),
+) {
+    current.retain_mut(|(key, s)| {
+        desired
+            .iter()
+            .any(|d| d.key == *key && d.ifindex == inner(s).ifindex())
+    });
+    for spec in desired {
+        match current.iter_mut().find(|(k, _)| *k == spec.key) {
+            Some((_, s)) => {
+                if let Err(e) = update(inner(s), spec) {
+                    on_error(e);
+                }
+            }
+            None => match open(spec).and_then(|sock| {
+                wrap(sock).map_err(|source| crate::Error::Io {
+                    what: "register VRRP socket with the event loop",
+                    source,
+                })
+            }) {
+                Ok(s) => current.push((spec.key, s)),
+                Err(e) => on_error(e),
+            },
+        }
+    }
+}
+
+/// Adverts queued for one socket, sent with as few `sendmmsg` calls as possible.
+pub(crate) struct Outbox {
+    batch: crate::socket::SendBatch,
+    socket: Option<SocketKey>,
+}
+
+impl Outbox {
+    pub fn new(capacity: usize) -> Self {
+        Outbox {
+            batch: crate::socket::SendBatch::new(capacity),
+            socket: None,
+        }
+    }
+
+    /// Carries out every pending action of `driver`: adverts here, batched per socket;
+    /// address work through `work`; notifications through `notify` (which also hears of
+    /// I/O errors). `inner` gives the socket inside a shell's wrapper.
+    pub fn dispatch<S>(
+        &mut self,
+        driver: &mut crate::Driver,
+        clock: &vrrp_core::Clock,
+        sockets: &mut [(SocketKey, S)],
+        inner: impl Fn(&mut S) -> &mut VrrpSocket,
+        mut work: impl FnMut(crate::driver::Action) -> Option<crate::DriverEvent>,
+        mut notify: impl FnMut(crate::DriverEvent),
+    ) {
+        use crate::driver::Action;
+        while let Some(action) = driver.poll_action(clock.now()) {
+            match action {
+                Action::Send {
+                    socket,
+                    src,
+                    dst,
+                    payload,
+                } => {
+                    if self.socket.is_some_and(|s| s != socket) || self.batch.is_full() {
+                        self.send(sockets, &inner, &mut notify);
+                    }
+                    self.socket = Some(socket);
+                    if let Err(e) = self.batch.push(&payload, src, dst) {
+                        notify(io_error(None, e));
+                    }
+                }
+                Action::Notify(event) => {
+                    self.send(sockets, &inner, &mut notify);
+                    notify(event);
+                }
+                other => {
+                    self.send(sockets, &inner, &mut notify);
+                    if let Some(event) = work(other) {
+                        notify(event);
+                    }
+                }
+            }
+        }
+        self.send(sockets, &inner, &mut notify);
+    }
+
+    fn send<S>(
+        &mut self,
+        sockets: &mut [(SocketKey, S)],
+        inner: &impl Fn(&mut S) -> &mut VrrpSocket,
+        notify: &mut impl FnMut(crate::DriverEvent),
+    ) {
+        let Some(key) = self.socket.take() else {
+            return;
+        };
+        match sockets.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, socket)) => {
+                if let Err(e) = inner(socket).send_batch(&mut self.batch) {
+                    notify(io_error(None, e));
+                }
+            }
+            // The interface is gone: nothing to send on (its routers are in Fault).
+            None => self.batch.clear(),
+        }
+    }
+}
+
+/// The event that reports a failed action.
+pub(crate) fn io_error(
+    router: Option<std::sync::Arc<str>>,
+    error: crate::Error,
+) -> crate::DriverEvent {
+    crate::DriverEvent::IoError {
+        router,
+        error: std::sync::Arc::new(error),
+    }
+}
+
+/// Carries out an address action with `worker`; the failure as an event.
+pub(crate) fn execute(
+    worker: &mut crate::worker::AddressWorker,
+    action: &crate::driver::Action,
+) -> Option<crate::DriverEvent> {
+    use crate::driver::Action;
+    let error = worker.execute(action).err()?;
+    let router = match action {
+        Action::AddVips { router, .. }
+        | Action::RemoveVips { router, .. }
+        | Action::Announce { router, .. } => Some(router.clone()),
+        Action::Send { .. } | Action::Notify(_) => None,
+    };
+    Some(io_error(router, error))
+}
+
+/// A driver started on this host's links and addresses, with what it needs to run.
+pub(crate) struct Start {
+    pub monitor: crate::NetlinkMonitor,
+    pub worker: crate::worker::AddressWorker,
+    pub clock: vrrp_core::Clock,
+    pub driver: crate::Driver,
+}
+
+/// Opens the netlink monitor, then reads the host's links and addresses (in that order,
+/// so that no change in between is lost) and adds every router of `specs`.
+pub(crate) fn start(specs: Vec<crate::RouterSpec>) -> Result<Start> {
+    let monitor = crate::NetlinkMonitor::open()?;
+    let mut worker = crate::worker::AddressWorker::open()?;
+    let snapshot = crate::NetlinkMonitor::snapshot(worker.netlink())?;
+    let clock = vrrp_core::Clock::new();
+    let mut driver = crate::Driver::new();
+    let now = clock.now();
+    for event in &snapshot {
+        driver.handle_net(now, event);
+    }
+    for spec in specs {
+        driver.add(now, spec)?;
+    }
+    Ok(Start {
+        monitor,
+        worker,
+        clock,
+        driver,
+    })
+}
