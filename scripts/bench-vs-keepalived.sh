@@ -379,6 +379,16 @@ ns_rss_kb() {
     echo $sum
 }
 
+# ns_status_kb NS FIELD: a /proc/PID/status field (kB) summed over every process in NS.
+ns_status_kb() {
+    local pid sum=0 v
+    for pid in $(ip netns pids "$1" 2>/dev/null); do
+        v=$(awk -v f="$2:" '$1 == f {print $2}' "/proc/$pid/status" 2>/dev/null)
+        sum=$(( sum + ${v:-0} ))
+    done
+    echo $sum
+}
+
 ns_procs() {
     local pid
     for pid in $(ip netns pids "$1" 2>/dev/null); do
@@ -830,6 +840,7 @@ scenario_many_lans() {
     record "$impl" "$k.loadavg_at_start" "$la0"
     record "$impl" "$k.lab_setup_s" "$(elapsed "$t_lab" "$(now)")"
     start_pair "$impl" "$d"
+    echo "$T0" >"$d/t0"
     # Settled: A holds every VIP and B none, at two polls 0.5 s apart (bounded).
     local ok=0 na=0 nb=0 settle_s=NA t_settle=""
     while :; do
@@ -877,6 +888,9 @@ scenario_many_lans() {
     pa1=$(ns_procs "$NS_A"); pb1=$(ns_procs "$NS_B")
     local rssa rssb twa1 twb1 win cpua cpub
     rssa=$(ns_rss_kb "$NS_A"); rssb=$(ns_rss_kb "$NS_B")
+    local anona anonb hwma hwmb
+    anona=$(ns_status_kb "$NS_A" RssAnon); anonb=$(ns_status_kb "$NS_B" RssAnon)
+    hwma=$(ns_status_kb "$NS_A" VmHWM); hwmb=$(ns_status_kb "$NS_B" VmHWM)
     twa1=$(count_transitions "$impl" "$d/a.log"); twb1=$(count_transitions "$impl" "$d/b.log")
     [ "$pa0" = "$pa1" ] && [ "$pb0" = "$pb1" ] || record "$impl" "$k.note" "S5: process set changed during the CPU window"
     win=$(elapsed "$t0" "$t1")
@@ -917,6 +931,10 @@ scenario_many_lans() {
     record "$impl" "$k.cpu_b_floor_x" "$(awk -v c="$cpub" -v f="$floor_b" 'BEGIN {if (f > 0) printf "%.1f", c/f; else print "NA"}')"
     record "$impl" "$k.rss_a_mb" "$(awk -v k="$rssa" 'BEGIN {printf "%.1f", k/1024}')"
     record "$impl" "$k.rss_b_mb" "$(awk -v k="$rssb" 'BEGIN {printf "%.1f", k/1024}')"
+    record "$impl" "$k.rss_anon_a_mb" "$(awk -v k="$anona" 'BEGIN {printf "%.1f", k/1024}')"
+    record "$impl" "$k.rss_anon_b_mb" "$(awk -v k="$anonb" 'BEGIN {printf "%.1f", k/1024}')"
+    record "$impl" "$k.hwm_a_mb" "$(awk -v k="$hwma" 'BEGIN {printf "%.1f", k/1024}')"
+    record "$impl" "$k.hwm_b_mb" "$(awk -v k="$hwmb" 'BEGIN {printf "%.1f", k/1024}')"
     record "$impl" "$k.flaps" "$(( ta1 - ta0 + tb1 - tb0 ))"
     record "$impl" "$k.flaps_a_b" "$(( ta1 - ta0 )) / $(( tb1 - tb0 ))"
     record "$impl" "$k.window_transitions" "$(( twa1 - twa0 + twb1 - twb0 ))"
@@ -937,7 +955,8 @@ scenario_many_lans() {
     while IFS= read -r kv; do
         record "$impl" "$k.${kv%%=*}" "${kv#*=}"
     done < <($ANALYZE steady-lans "$d/steady.pcap" --lans "$(s5_client_lans | tr ' ' ',')" --nvrid "$S5_NVRID" \
-                 --a-host 1 --b-host 2)
+                 --a-host 1 --b-host 2
+             [ "$impl" = vrrp ] && $ANALYZE vrrp-log "$d/a.log" --t0 "$T0")
     log "$impl: S5: $(grep -P "^$impl\t$k\.(cpu_a_pct|cpu_b_pct|cpu_a_floor_x|cpu_b_floor_x|rss_a_mb|rss_b_mb|flaps|cap_vrids_one_advertiser_a|cap_vrids_expected|window_machine_busy_pct)\t" "$RESULTS" | cut -f2,3 | sed "s/^$k\.//" | tr '\t\n' '= ')"
 }
 
@@ -965,7 +984,12 @@ record meta cpu_model "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinf
 record meta kernel "$(uname -r)"
 record meta rustc "$(rustc --version 2>/dev/null)"
 record meta keepalived "$(keepalived --version 2>&1 | head -n 1)"
-record meta vrrp "$([ -x "$VRRP_BIN" ] && "$VRRP_BIN" --version 2>&1 | head -n 1) (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+dirty'))"
+if [ "$VRRP_BIN" = "$ROOT/target/release/vrrp" ]; then
+    record meta vrrp "$([ -x "$VRRP_BIN" ] && "$VRRP_BIN" --version 2>&1 | head -n 1) (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+dirty'))"
+else
+    # Built elsewhere: the checkout's commit says nothing about it.
+    record meta vrrp "$([ -x "$VRRP_BIN" ] && "$VRRP_BIN" --version 2>&1 | head -n 1) ($VRRP_BIN)"
+fi
 record meta s1_secs "$S1_SECS"
 record meta cpu_secs "$CPU_SECS"
 record meta runs "$RUNS"

@@ -29,6 +29,9 @@ appends to its results file; `table` formats that results file.
       S5: a capture on several LANs (tcpdump -i any); routers on LAN L have addresses
       10.L.0.H. Per LAN and VRID (1..N): heard from A only, from B only, from both, or
       from neither; A's adverts per second and advert interval per VRID (median / max).
+  vrrp-log LOG --t0 EPOCH
+      Our daemon's log: "running N virtual router(s)" and the first and last "-> master"
+      line, in seconds after --t0.
   median V...
       The median of the numbers given (NA when there are none).
   table RESULTS [--markdown]
@@ -347,9 +350,9 @@ def cmd_steady_lans(args):
             a_ts.setdefault(key, []).append(p["ts"])
     only_a = only_b = both = silent = other = 0
     ivals = []
-    # Rate from the intervals (adverts after each source's first, per VRID, over the
-    # capture's span): not biased by where the capture cuts the interval.
-    n_after_first = sum(len(v) - 1 for v in a_ts.values())
+    # A's rate: per VRID, (adverts - 1) over the time from its first to its last advert,
+    # summed; not biased by where the capture cuts the interval.
+    a_rate = sum((len(v) - 1) / (v[-1] - v[0]) for v in a_ts.values() if len(v) > 1 and v[-1] > v[0])
     for lan in lans:
         for vrid in range(1, args.nvrid + 1):
             s = srcs.get((lan, vrid), set())
@@ -372,11 +375,38 @@ def cmd_steady_lans(args):
     print(f"cap_vrids_two_sources={both}")
     print(f"cap_vrids_silent={silent + other}")
     print(f"cap_adverts_captured={n_adv}")
-    print(f"cap_a_adverts_per_s={fmt(n_after_first / dur, 0) if dur else 'NA'}")
+    print(f"cap_a_adverts_per_s={fmt(a_rate, 0) if a_ts else 'NA'}")
     print(f"cap_stray_adverts={stray}")
     if ivals:
         print(f"cap_a_interval_p50_ms={fmt(statistics.median(ivals), 1)}")
         print(f"cap_a_interval_max_ms={fmt(max(ivals), 1)}")
+
+
+def cmd_vrrp_log(args):
+    """Our daemon's log: when it logged "running N virtual router(s)" and its first and
+    last "-> master" line, in seconds after --t0 (the moment it was started)."""
+    import datetime
+
+    def ts(line):
+        try:
+            t = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+        except (ValueError, IndexError):
+            return None
+        return t.replace(tzinfo=datetime.timezone.utc).timestamp() - args.t0
+
+    running = first = last = None
+    with open(args.log, errors="replace") as f:
+        for line in f:
+            if running is None and " running " in line and "virtual router" in line:
+                running = ts(line)
+            elif "-> master" in line:
+                t = ts(line)
+                if t is not None:
+                    first = t if first is None else first
+                    last = t
+    print(f"log_running_after_s={fmt(running)}")
+    print(f"log_first_master_after_s={fmt(first)}")
+    print(f"log_last_master_after_s={fmt(last)}")
 
 
 def cmd_median(args):
@@ -489,12 +519,15 @@ def rows(meta):
         out.append(("  backup CPU / floor [x]", "s5.cpu_b_floor_x", True))
         out.append(("  RSS master [MB]", "s5.rss_a_mb", True))
         out.append(("  RSS backup [MB]", "s5.rss_b_mb", True))
+        out.append(("  RssAnon / peak RSS (VmHWM), master [MB]", "s5.mem_a", False))
+        out.append(("  RssAnon / peak RSS (VmHWM), backup [MB]", "s5.mem_b", False))
         out.append(("  flaps: state transitions after settling (both hosts)", "s5.flaps", True))
         out.append(("  flaps A / B", "s5.flaps_a_b", False))
-        out.append(("  CPU per process, master [%]", "s5.cpu_a_procs", False))
-        out.append(("  CPU per process, backup [%]", "s5.cpu_b_procs", False))
+        out.append(("  CPU per process, master [%]", "s5.cpu_a_procs_short", False))
+        out.append(("  CPU per process, backup [%]", "s5.cpu_b_procs_short", False))
         out.append(("  A held all VIPs, B none, after [s] (both started at once)", "s5.a_held_all_vips_after_s", True))
         out.append(("  master entries at start-up A / B", "s5.master_entries_startup", False))
+        out.append(("  ours, A's log lines written after start [s]: 'running' / first / last '-> master'", "s5.log_times", False))
         out.append(("  client capture, 2 LANs: VRIDs with A only (of N) / two / B only / none",
                     "s5.cap_summary", False))
         out.append(("  client capture: A's adverts/s on those LANs", "s5.cap_a_adverts_per_s", True))
@@ -564,6 +597,15 @@ def derive(r):
             nl = r["s5.ka_late_timer_lines"]
             r["s5.ka_late"] = nl if nl == "0" else f"{nl} ({r.get('s5.ka_late_timer_max_s', '?')} s)"
         r["s5.setup_stop"] = f"{g('lab_setup_s')} / {g('stop_ms')}"
+        for h in ("a", "b"):
+            # "comm[pid]:pct ..." -> "comm pct + comm pct" (the pids stay in the results file).
+            procs = r.get(f"s5.cpu_{h}_procs", "").split()
+            r[f"s5.cpu_{h}_procs_short"] = " + ".join(p.split("[")[0] + " " + p.rsplit(":", 1)[-1] for p in procs) or "-"
+        r["s5.mem_a"] = f"{g('rss_anon_a_mb')} / {g('hwm_a_mb')}"
+        r["s5.mem_b"] = f"{g('rss_anon_b_mb')} / {g('hwm_b_mb')}"
+        if "s5.log_running_after_s" in r:
+            r["s5.log_times"] = (f"{g('log_running_after_s')} / {g('log_first_master_after_s')} / "
+                                 f"{g('log_last_master_after_s')}")
         r["s5.disturbance"] = (f"{g('kernel_stalls')} / {g('window_machine_busy_pct')} / "
                                f"{g('window_loadavg')}")
     for iv in ("100", "10"):
@@ -647,6 +689,9 @@ def main():
     sl.add_argument("--nvrid", type=int, required=True)
     sl.add_argument("--a-host", type=int, required=True)
     sl.add_argument("--b-host", type=int, required=True)
+    vl = sub.add_parser("vrrp-log")
+    vl.add_argument("log")
+    vl.add_argument("--t0", type=float, required=True)
     m = sub.add_parser("median")
     m.add_argument("values", nargs="*")
     r = sub.add_parser("table")
@@ -654,7 +699,7 @@ def main():
     r.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
     {"median": cmd_median, "converge": cmd_converge, "steady": cmd_steady, "takeover": cmd_takeover, "takeover-many": cmd_takeover_many,
-     "steady-lans": cmd_steady_lans, "table": cmd_table}[args.cmd](args)
+     "steady-lans": cmd_steady_lans, "vrrp-log": cmd_vrrp_log, "table": cmd_table}[args.cmd](args)
 
 
 if __name__ == "__main__":
