@@ -339,6 +339,7 @@ fn make_observer(
     notifier: Arc<Mutex<Notifier>>,
     mut priorities: HashMap<String, u8>,
 ) -> vrrp_io::event_loop::Observer {
+    let mut peer_forms = std::collections::HashSet::new();
     Box::new(move |event: &DriverEvent| match event {
         DriverEvent::Router {
             router: name,
@@ -358,10 +359,18 @@ fn make_observer(
                 }
             }
             Event::Dropped { .. } => tracing::debug!("{name}: {event}"),
+            // One line per peer and form, not one per router: a peer with 255 VRIDs on a
+            // link would otherwise say the same thing 255 times.
+            Event::PeerChecksumForm { from, form } => {
+                if peer_forms.insert((*from, *form)) {
+                    tracing::info!("{name}: {event}");
+                } else {
+                    tracing::debug!("{name}: {event}");
+                }
+            }
             Event::OwnerConflict { .. } | Event::AddressListMismatch { .. } => {
                 tracing::warn!("{name}: {event}")
             }
-            _ => tracing::info!("{name}: {event}"),
         },
         DriverEvent::VipRestored { .. } => tracing::warn!("{event}"),
         DriverEvent::Link { .. } => tracing::info!("{event}"),
