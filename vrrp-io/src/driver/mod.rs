@@ -256,8 +256,10 @@ impl Driver {
                 prefix_len,
                 added,
             } => {
-                if self.is_used(&name) {
-                    // The own-address set of the interface's sockets changed.
+                // The own-address set of the interface's sockets changed, unless the
+                // address is a VIP (never an own address): a mass takeover adding
+                // thousands of VIPs does not rebuild the sockets' sets thousands of times.
+                if !self.vip_owners.contains_key(&addr) && self.is_used(&name) {
                     self.socket_generation += 1;
                 }
                 if !added {
