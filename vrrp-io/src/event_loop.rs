@@ -379,15 +379,13 @@ impl EventLoop {
 
     /// Opens, updates and closes sockets as the driver wants them; returns what failed.
     fn reconcile_sockets(&mut self) -> Vec<Error> {
-        let generation = self.driver.socket_generation();
-        let mut errors = Vec::new();
-        if generation == self.socket_generation {
-            return errors;
-        }
-        self.socket_generation = generation;
-        let desired = self.driver.sockets();
-        shell::reconcile(&mut self.sockets, &desired, |s| s, Ok, |e| errors.push(e));
-        errors
+        shell::reconcile_if_changed(
+            &mut self.sockets,
+            &self.driver,
+            &mut self.socket_generation,
+            |s| s,
+            Ok,
+        )
     }
 
     /// Carries out every pending action: adverts (batched per socket), then address

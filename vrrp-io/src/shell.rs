@@ -62,6 +62,23 @@ pub(crate) fn reconcile<S>(
     }
 }
 
+/// Reconciles `current` with the driver's sockets if they changed since `seen` (the
+/// driver's [`crate::Driver::socket_generation`] last time); returns what failed.
+pub(crate) fn reconcile_if_changed<S>(
+    current: &mut Vec<(SocketKey, S)>,
+    driver: &crate::Driver,
+    seen: &mut u64,
+    inner: impl Fn(&mut S) -> &mut VrrpSocket,
+    wrap: impl FnMut(VrrpSocket) -> std::io::Result<S>,
+) -> Vec<crate::Error> {
+    let mut errors = Vec::new();
+    if driver.socket_generation() != *seen {
+        *seen = driver.socket_generation();
+        reconcile(current, &driver.sockets(), inner, wrap, |e| errors.push(e));
+    }
+    errors
+}
+
 /// Adverts queued for one socket, sent with as few `sendmmsg` calls as possible.
 pub(crate) struct Outbox {
     batch: crate::socket::SendBatch,

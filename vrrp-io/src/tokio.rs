@@ -378,21 +378,13 @@ impl Task {
     }
 
     fn reconcile_sockets(&mut self) -> Vec<Error> {
-        let generation = self.driver.socket_generation();
-        let mut errors = Vec::new();
-        if generation == self.socket_generation {
-            return errors;
-        }
-        self.socket_generation = generation;
-        let desired = self.driver.sockets();
-        shell::reconcile(
+        shell::reconcile_if_changed(
             &mut self.sockets,
-            &desired,
+            &self.driver,
+            &mut self.socket_generation,
             AsyncFd::get_mut,
             sys::register_readable,
-            |e| errors.push(e),
-        );
-        errors
+        )
     }
 
     /// Carries out every pending action: adverts here (batched per socket), address work

@@ -720,13 +720,9 @@ impl Driver {
     /// Moves every router output into the action queues.
     fn drain(&mut self) {
         while let Some((key, output)) = self.routers.poll_output() {
-            let Some(entry) = self.entries.get(&key) else {
-                continue;
-            };
-            let ifindex = self.host.link(self.ifname(&key)).map(|l| l.ifindex);
-            let router = entry.name.clone();
-            match output {
-                Output::Transmit(t) => self.sends.push_back(Action::Send {
+            // Adverts are the hot path: no name or interface lookup for them.
+            if let Output::Transmit(t) = output {
+                self.sends.push_back(Action::Send {
                     socket: SocketKey {
                         interface: key.interface,
                         family: key.family,
@@ -734,13 +730,20 @@ impl Driver {
                     src: t.src,
                     dst: t.dst,
                     payload: t.payload,
-                }),
+                });
+                continue;
+            }
+            let Some(entry) = self.entries.get(&key) else {
+                continue;
+            };
+            let router = entry.name.clone();
+            match output {
                 Output::Event(event) => self
                     .notices
                     .push_back(Action::Notify(DriverEvent::Router { router, event })),
                 address => {
                     // Without the interface the kernel has dropped its addresses already.
-                    let Some(ifindex) = ifindex else {
+                    let Some(ifindex) = self.host.link(self.ifname(&key)).map(|l| l.ifindex) else {
                         continue;
                     };
                     self.address_work.push_back(match address {

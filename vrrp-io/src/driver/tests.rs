@@ -473,3 +473,23 @@ fn shutdown_sends_priority_zero_and_releases_the_vips() {
     assert!(matches!(&actions[1], Action::RemoveVips { .. }));
     assert_eq!(d.state("VI_1"), Some(State::Initialize));
 }
+
+#[test]
+fn two_routers_with_one_name_or_one_vrid_on_a_link_are_refused() {
+    let mut d = host();
+    d.add(Instant::ZERO, spec("VI_1", "eth0", 51, "192.168.100.12"))
+        .expect("starts");
+    assert!(matches!(
+        d.add(Instant::ZERO, spec("VI_1", "eth1", 52, "10.0.0.12")),
+        Err(Error::DuplicateName { .. })
+    ));
+    let same_vrid = vec![
+        spec("VI_1", "eth0", 51, "192.168.100.12"),
+        spec("VI_2", "eth0", 51, "192.168.100.13"),
+    ];
+    assert!(matches!(
+        d.reload(Instant::ZERO, same_vrid),
+        Err(Error::DuplicateRouter(_))
+    ));
+    assert_eq!(d.len(), 1);
+}
