@@ -1658,14 +1658,14 @@ fn drop_at_the_address_owner() {
     );
 }
 
-/// RFC 9568 section 7.1 says a mismatched address list SHOULD be logged; dropping it would
-/// make two masters. It is counted and reported, and the advert still counts.
+/// A list that differs from ours in part is a peer half-way through a reload: dropping it
+/// would make two masters. It is counted and reported, and the advert still counts.
 #[test]
 fn address_list_mismatch_is_reported_and_the_advert_still_processed() {
     let mut b = VirtualRouter::new(backup_b(), Instant::ZERO).expect("valid");
     drain(&mut b);
     let mut adv = Advert::classic(101);
-    adv.vips = vec![Ipv4Addr::new(192, 168, 100, 99)];
+    adv.vips = vec![VIP, Ipv4Addr::new(192, 168, 100, 99)];
     b.handle_packet(at(SECOND), &adv.meta(), &adv.bytes());
     let stats = b.statistics();
     assert_eq!(stats.address_list_errors, 1);
@@ -1693,6 +1693,42 @@ fn address_list_mismatch_is_reported_and_the_advert_still_processed() {
     vr.handle_packet(at(SECOND), &adv.meta(), &adv.bytes());
     assert_eq!(vr.statistics().address_list_errors, 0);
     assert_eq!(vr.statistics().adverts_received, 1);
+}
+
+/// A list with no address in common with ours is not our virtual router (another cluster
+/// on our VRID, or a forgery): dropped, so it moves neither a backup's timer nor a master.
+#[test]
+fn an_advert_for_unrelated_addresses_is_dropped() {
+    let unrelated: Vec<Ipv4Addr> = (1..=255).map(|i| Ipv4Addr::new(10, 9, 9, i)).collect();
+    let mut b = VirtualRouter::new(backup_b(), Instant::ZERO).expect("valid");
+    drain(&mut b);
+    let deadline = b.poll_timeout();
+    let mut adv = Advert::classic(101);
+    adv.vips = unrelated.clone();
+    b.handle_packet(at(SECOND), &adv.meta(), &adv.bytes());
+    assert_eq!(b.poll_timeout(), deadline, "timer not reset");
+    assert_eq!(b.current_master(), None);
+    let stats = b.statistics();
+    assert_eq!(
+        (
+            stats.adverts_received,
+            stats.address_list_errors,
+            stats.drops.unrelated_addresses
+        ),
+        (0, 1, 1)
+    );
+    assert!(drain(&mut b).contains(&Out::Event(Event::Dropped {
+        from: ip(HOST_A),
+        reason: DropReason::UnrelatedAddresses
+    })));
+
+    // A master hearing a higher priority for unrelated addresses stays master.
+    let mut m = master(classic(HOST_B, 100));
+    let mut adv = Advert::classic(200);
+    adv.vips = unrelated;
+    m.handle_packet(at(10 * SECOND), &adv.meta(), &adv.bytes());
+    assert_eq!(m.state(), State::Master);
+    assert_eq!(m.statistics().drops.unrelated_addresses, 1);
 }
 
 /// Our own adverts looped back by the network are neither adverts nor drops.

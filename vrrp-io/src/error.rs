@@ -137,6 +137,9 @@ pub enum Error {
     /// The router configuration is invalid.
     #[error("invalid router configuration: {0}")]
     Config(#[from] vrrp_core::router::ConfigError),
+    /// A running router cannot take a new configuration in place.
+    #[error("cannot reconfigure the running router: {0}")]
+    Reconfigure(vrrp_core::router::ReconfigureError),
 
     /// Two routers with one interface, family and VRID.
     #[error("{0}")]

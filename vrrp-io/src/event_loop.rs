@@ -92,9 +92,10 @@ impl Handle {
         });
     }
 
-    /// Replaces the configuration: routers whose spec did not change keep their state,
-    /// removed ones shut down gracefully, changed and new ones start fresh. A set that
-    /// cannot run is refused as a whole and the running one stays.
+    /// Replaces the configuration without failing over: changed specs are applied to the
+    /// running routers in place, removed ones shut down gracefully, new ones (and those
+    /// whose interface, family, VRID or version changed) start. A set that cannot run is
+    /// refused as a whole and the running one stays. See [`Driver::reload`].
     pub fn reload(&self, specs: Vec<RouterSpec>) -> Result<ReloadSummary> {
         let (tx, rx) = mpsc::channel();
         if !self.send(Command::Reload(specs, tx)) {

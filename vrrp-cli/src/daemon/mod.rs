@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use vrrp_core::router::Event;
+use vrrp_core::router::{Event, VirtualRouter};
+use vrrp_core::Instant;
 use vrrp_io::netlink::Netlink;
 use vrrp_io::{DriverEvent, EventLoop, Handle};
 
@@ -79,7 +80,11 @@ struct Loaded {
     run_as: HashMap<String, Option<RunAs>>,
 }
 
-fn load(path: &Path) -> Result<Loaded, DaemonError> {
+/// The state a script keeps over a reload, if it runs unchanged (see
+/// [`Checker::carried_state`]); `None`: run it once now.
+type CarriedState<'a> = &'a dyn Fn(&config::VrrpScript, Option<RunAs>) -> Option<bool>;
+
+fn load(path: &Path, carried: CarriedState<'_>) -> Result<Loaded, DaemonError> {
     let parsed = config::load(path)?;
     let (config, warnings) = parsed.into_result().map_err(DaemonError::Config)?;
     for w in &warnings {
@@ -100,13 +105,17 @@ fn load(path: &Path) -> Result<Loaded, DaemonError> {
         )
         .collect();
     // Run every tracked check once before starting, so routers start with the right
-    // priority instead of flapping a few seconds later.
+    // priority instead of flapping a few seconds later. On reload, an unchanged script
+    // keeps the state its checker had.
     let initial: HashMap<String, bool> = std::thread::scope(|s| {
         let jobs: Vec<_> = config
             .scripts
             .iter()
             .filter_map(|script| {
                 let run_as = *run_as.get(&script.name)?;
+                if let Some(up) = carried(script, run_as) {
+                    return Some(s.spawn(move || (script.name.clone(), up)));
+                }
                 Some(s.spawn(move || {
                     let outcome =
                         scripts::run_once(&script.script.argv, scripts::timeout_of(script), run_as);
@@ -178,7 +187,7 @@ fn start_checkers(loaded: &Loaded, handle: &Handle) -> Vec<Checker> {
 /// Runs the daemon until SIGTERM / SIGINT.
 pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     limit_heap_retention();
-    let loaded = load(&opts.config)?;
+    let loaded = load(&opts.config, &|_, _| None)?;
     // Claim the status socket before touching any address: a second daemon with the same
     // socket (most likely the same configuration) must stop here.
     let status_error = |source| DaemonError::StatusSocket {
@@ -186,16 +195,17 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
         source,
     };
     let listener = status::bind(&opts.status_socket).map_err(status_error)?;
-    let notifier = Arc::new(Mutex::new(Notifier::new(loaded.notify.clone())));
-    // Only instances with notify scripts need their priority at hand.
-    let priorities: HashMap<String, u8> = loaded
-        .plan
-        .routers
-        .iter()
-        .filter(|r| loaded.notify.contains_key(&r.name))
-        .map(|r| (r.name.clone(), r.config.priority.get()))
-        .collect();
-    let observer = make_observer(notifier.clone(), priorities);
+    let mut notifier = Notifier::new(loaded.notify.clone());
+    for r in &loaded.plan.routers {
+        if notifier.has_scripts(&r.name) {
+            // The priority the router starts with: tracks that start down count.
+            if let Ok(vr) = VirtualRouter::new(r.config.clone(), Instant::ZERO) {
+                notifier.set_priority(&r.name, vr.effective_priority().get());
+            }
+        }
+    }
+    let notifier = Arc::new(Mutex::new(notifier));
+    let observer = make_observer(notifier.clone());
     let event_loop = EventLoop::new(loaded.plan.routers.clone())?.with_observer(observer);
     let handle = event_loop.handle();
     let checkers = Arc::new(Mutex::new(start_checkers(&loaded, &handle)));
@@ -307,38 +317,59 @@ fn reload(
     notifier: &Mutex<Notifier>,
 ) {
     tracing::info!("SIGHUP: reloading {}", path.display());
-    let loaded = match load(path) {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!("reload failed, keeping the running configuration: {e}");
-            return;
+    let loaded = {
+        let running = checkers.lock().unwrap_or_else(|e| e.into_inner());
+        let carried = |script: &config::VrrpScript, run_as: Option<RunAs>| {
+            running.iter().find_map(|c| c.carried_state(script, run_as))
+        };
+        match load(path, &carried) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("reload failed, keeping the running configuration: {e}");
+                return;
+            }
         }
     };
-    if let Ok(mut c) = checkers.lock() {
-        c.clear();
-    }
     match handle.reload(loaded.plan.routers.clone()) {
         Ok(summary) => tracing::info!(
-            "reload: {} router(s) kept, {} stopped, {} started",
+            "reload: {} router(s) unchanged, {} reconfigured in place, {} stopped, {} started",
             summary.kept,
+            summary.reconfigured,
             summary.removed,
             summary.started
         ),
-        Err(e) => tracing::error!("reload failed, keeping the running configuration: {e}"),
+        Err(e) => {
+            // The routers run the old configuration: so do its checkers and notifiers.
+            tracing::error!("reload failed, keeping the running configuration: {e}");
+            return;
+        }
     }
+    // A router kept over the reload knows its tracks' last states; the checkers start
+    // from `initial`, so make the two agree (no-ops when they already do).
+    for t in &loaded.plan.script_tracks {
+        let up = loaded.initial.get(&t.script).copied().unwrap_or(false);
+        handle.set_track(&t.instance, t.id, up != t.reverse);
+    }
+    let priorities: Vec<(String, u8)> = handle
+        .status()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| (r.name, r.effective_priority.get()))
+        .collect();
     if let Ok(mut n) = notifier.lock() {
-        *n = Notifier::new(loaded.notify.clone());
+        n.set_scripts(loaded.notify.clone());
+        for (name, priority) in &priorities {
+            n.set_priority(name, *priority);
+        }
     }
     if let Ok(mut c) = checkers.lock() {
+        // Dropping the old checkers stops them; the new ones start where they left off.
         *c = start_checkers(&loaded, handle);
     }
     tracing::info!("reloaded: {} virtual router(s)", loaded.plan.routers.len());
 }
 
-fn make_observer(
-    notifier: Arc<Mutex<Notifier>>,
-    mut priorities: HashMap<String, u8>,
-) -> vrrp_io::event_loop::Observer {
+fn make_observer(notifier: Arc<Mutex<Notifier>>) -> vrrp_io::event_loop::Observer {
     let mut peer_forms = std::collections::HashSet::new();
     Box::new(move |event: &DriverEvent| match event {
         DriverEvent::Router {
@@ -347,15 +378,14 @@ fn make_observer(
         } => match event {
             Event::StateChanged { from, to, reason } => {
                 tracing::info!("{name}: {from} -> {to}: {reason}");
-                let priority = priorities.get(&**name).copied().unwrap_or(0);
                 if let Ok(n) = notifier.lock() {
-                    n.state_changed(name, *to, priority);
+                    n.state_changed(name, *to);
                 }
             }
             Event::PriorityChanged { from, to } => {
                 tracing::info!("{name}: effective priority {from} -> {to}");
-                if let Some(p) = priorities.get_mut(&**name) {
-                    *p = to.get();
+                if let Ok(mut n) = notifier.lock() {
+                    n.set_priority(name, to.get());
                 }
             }
             Event::Dropped { .. } => tracing::debug!("{name}: {event}"),

@@ -18,9 +18,12 @@ struct Job {
     run_as: Option<RunAs>,
 }
 
-/// Runs notify scripts on one worker thread, in the order of the state changes.
+/// Runs notify scripts on one worker thread, in the order of the state changes, and
+/// keeps the effective priority of the instances that have them (the `notify` script's
+/// last argument).
 pub struct Notifier {
     scripts: HashMap<String, (Notify, Option<ScriptUser>)>,
+    priorities: HashMap<String, u8>,
     tx: Sender<Job>,
 }
 
@@ -35,17 +38,44 @@ impl Notifier {
                     run_once(&job.argv, NOTIFY_TIMEOUT, job.run_as);
                 }
             });
-        Notifier { scripts, tx }
+        Notifier {
+            scripts,
+            priorities: HashMap::new(),
+            tx,
+        }
     }
 
-    /// Queues the scripts for `instance` entering `state` with `priority`.
+    /// Replaces the scripts after a reload. The worker and its queue stay: scripts for
+    /// transitions before the reload still run first, in order.
+    pub fn set_scripts(&mut self, scripts: HashMap<String, (Notify, Option<ScriptUser>)>) {
+        self.priorities.retain(|name, _| scripts.contains_key(name));
+        self.scripts = scripts;
+    }
+
+    /// Whether `instance` has notify scripts (only those need their priority kept).
+    pub fn has_scripts(&self, instance: &str) -> bool {
+        self.scripts.contains_key(instance)
+    }
+
+    /// Records `instance`'s effective priority, passed to its next `notify` script.
+    pub fn set_priority(&mut self, instance: &str, priority: u8) {
+        if let Some(p) = self.priorities.get_mut(instance) {
+            *p = priority;
+        } else if self.scripts.contains_key(instance) {
+            self.priorities.insert(instance.to_owned(), priority);
+        }
+    }
+
+    /// Queues the scripts for `instance` entering `state`.
     ///
     /// As keepalived: the state-specific script runs as written; `notify` gets
-    /// `INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>` appended.
-    pub fn state_changed(&self, instance: &str, state: State, priority: u8) {
+    /// `INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>` appended, with the
+    /// effective priority last given to [`Notifier::set_priority`].
+    pub fn state_changed(&self, instance: &str, state: State) {
         let Some((notify, global_user)) = self.scripts.get(instance) else {
             return;
         };
+        let priority = self.priorities.get(instance).copied().unwrap_or(0);
         let (specific, word) = match state {
             State::Master => (&notify.master, "MASTER"),
             State::Backup => (&notify.backup, "BACKUP"),
@@ -113,11 +143,16 @@ mod tests {
             stop: None,
             any: script(&[r]),
         };
-        let n = Notifier::new(HashMap::from([("VI_1".to_owned(), (notify, None))]));
-        n.state_changed("VI_1", State::Master, 101);
-        n.state_changed("VI_1", State::Backup, 100);
-        n.state_changed("VI_1", State::Fault, 100);
-        n.state_changed("OTHER", State::Master, 1);
+        let mut n = Notifier::new(HashMap::from([("VI_1".to_owned(), (notify.clone(), None))]));
+        n.set_priority("VI_1", 101);
+        n.set_priority("OTHER", 1);
+        n.state_changed("VI_1", State::Master);
+        n.set_priority("VI_1", 100);
+        n.state_changed("VI_1", State::Backup);
+        n.state_changed("OTHER", State::Master);
+        // A reload keeps the worker, the order and the priority of an instance it keeps.
+        n.set_scripts(HashMap::from([("VI_1".to_owned(), (notify, None))]));
+        n.state_changed("VI_1", State::Fault);
         let expected = "became-master\nINSTANCE VI_1 MASTER 101\nINSTANCE VI_1 BACKUP 100\nfault\nINSTANCE VI_1 FAULT 100\n";
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut got = String::new();

@@ -182,6 +182,10 @@ pub fn timeout_of(script: &VrrpScript) -> Duration {
 /// A running checker thread; told to stop on drop.
 pub struct Checker {
     stop: Arc<AtomicBool>,
+    /// The state rise/fall last settled on, for a reload to carry over.
+    up: Arc<AtomicBool>,
+    script: VrrpScript,
+    run_as: Option<RunAs>,
 }
 
 impl Checker {
@@ -195,7 +199,10 @@ impl Checker {
     ) -> Checker {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let up = Arc::new(AtomicBool::new(initially_up));
+        let state = up.clone();
         let name = script.name.clone();
+        let definition = script.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("check {}", script.name))
             .spawn(move || {
@@ -218,6 +225,7 @@ impl Checker {
                     }
                     if let Some(up) = filter.feed(outcome == Outcome::Success) {
                         tracing::info!(script = %script.name, "check script is now {}", if up { "up" } else { "down" });
+                        state.store(up, Ordering::Relaxed);
                         report(up);
                     }
                 }
@@ -225,7 +233,24 @@ impl Checker {
         if let Err(e) = spawned {
             tracing::error!(script = %name, "cannot start the check thread: {e}");
         }
-        Checker { stop }
+        Checker {
+            stop,
+            up,
+            script: definition,
+            run_as,
+        }
+    }
+
+    /// The script's state as rise/fall last settled it.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// The state to carry over to `script` after a reload: this checker's, if it runs
+    /// the very same definition as the same user (keepalived keeps a script's state over
+    /// a reload); `None` when the script is another one and must be run afresh.
+    pub fn carried_state(&self, script: &VrrpScript, run_as: Option<RunAs>) -> Option<bool> {
+        (self.script == *script && self.run_as == run_as).then(|| self.is_up())
     }
 }
 

@@ -306,3 +306,37 @@ pub enum ConfigError {
         weight: i16,
     },
 }
+
+/// Why [`crate::router::VirtualRouter::reconfigure`] refused a configuration. Nothing
+/// changed; a different VRID, version or family is another router: create it anew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReconfigureError {
+    /// The new configuration cannot run at all.
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
+    /// The VRID differs.
+    #[error("the VRID changed from {running} to {new}: that is another virtual router")]
+    VridChanged {
+        /// The running router's VRID.
+        running: Vrid,
+        /// The new configuration's.
+        new: Vrid,
+    },
+    /// The protocol version differs.
+    #[error("the version changed from {running} to {new}: that is another virtual router")]
+    VersionChanged {
+        /// The running router's version.
+        running: Version,
+        /// The new configuration's.
+        new: Version,
+    },
+    /// The address family differs.
+    #[error("the address family changed from {running} to {new}: that is another virtual router")]
+    FamilyChanged {
+        /// The running router's family.
+        running: Family,
+        /// The new configuration's.
+        new: Family,
+    },
+}

@@ -135,6 +135,10 @@ pub enum DropReason {
     VridMismatch(u8),
     /// Unicast mode with source checking: the sender is not a configured peer.
     UnknownUnicastSource,
+    /// The advert's addresses have none in common with ours: not our virtual router
+    /// (another cluster on the same VRID, or a forgery), see `VirtualRouter`'s
+    /// address-list rule.
+    UnrelatedAddresses,
 }
 
 impl fmt::Display for DropReason {
@@ -156,6 +160,9 @@ impl fmt::Display for DropReason {
             DropReason::VridMismatch(v) => write!(f, "VRID {v} is not configured here"),
             DropReason::UnknownUnicastSource => {
                 f.write_str("the sender is not one of the configured unicast peers")
+            }
+            DropReason::UnrelatedAddresses => {
+                f.write_str("its virtual addresses have none in common with ours")
             }
         }
     }

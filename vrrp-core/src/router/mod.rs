@@ -42,7 +42,9 @@ mod output;
 mod stats;
 mod timers;
 
-pub use config::{AnnounceConfig, ConfigError, RouterConfig, TrackConfig, TrackId};
+pub use config::{
+    AnnounceConfig, ConfigError, ReconfigureError, RouterConfig, TrackConfig, TrackId,
+};
 pub use event::{DropReason, Event, Reason, State};
 pub use output::{Announce, Output, Payload, Transmit, VipList};
 pub use stats::{DropCounters, Statistics};
@@ -55,17 +57,20 @@ use core::net::IpAddr;
 
 use crate::time::Instant;
 use crate::types::{Centiseconds, Family, Priority, Version};
+use crate::vip::VirtualAddress;
 use crate::wire::{self, AddressList, AdvertRepr, Auth, ChecksumForm, DecodeError, Packet, RxMeta};
 
 /// How many peers' checksum forms a router remembers (more than ever talk at once).
 const PEER_FORM_SLOTS: usize = 4;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Work queued for [`VirtualRouter::poll_output`]. Address work carries its list: a
+/// reconfiguration between queueing and polling must not change what is released.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Pending {
     Advert { priority: Priority, dst: IpAddr },
-    AddVips,
-    RemoveVips,
-    Announce { count: u8 },
+    AddVips(VipList),
+    RemoveVips(VipList),
+    Announce { addresses: VipList, count: u8 },
     Event(Event),
 }
 
@@ -89,6 +94,16 @@ impl TrackState {
     fn faults(&self) -> bool {
         self.config.weight == 0 && !self.up
     }
+}
+
+/// How a received address list compares with ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AddressMatch {
+    Same,
+    /// Some addresses in common (a peer half-way through a reload).
+    Overlapping,
+    /// Nothing in common: not our virtual router.
+    Disjoint,
 }
 
 /// One tracked object's share of the effective priority, for status output.
@@ -149,37 +164,7 @@ impl VirtualRouter {
     /// an address owner becomes Master at once, everyone else Backup.
     pub fn new(config: RouterConfig, now: Instant) -> Result<Self, ConfigError> {
         config.validate()?;
-        let family = config.family();
-        let mut vip_wire = Vec::with_capacity(config.virtual_addresses.len() * family.addr_len());
-        for v in &config.virtual_addresses {
-            match v.addr {
-                IpAddr::V4(a) => vip_wire.extend_from_slice(&a.octets()),
-                IpAddr::V6(a) => vip_wire.extend_from_slice(&a.octets()),
-            }
-        }
-        let addresses =
-            AddressList::from_wire(family, &vip_wire).ok_or(ConfigError::NoVirtualAddresses)?;
-        let repr = AdvertRepr {
-            version: config.version,
-            vrid: config.vrid,
-            priority: config.priority,
-            max_advert_interval: config.advert_interval,
-            addresses,
-            auth: config.auth,
-        };
-        let mut advert = vec![0u8; repr.buffer_len()];
-        let dst = multicast_group(family);
-        // validate() has ruled out every emit error; map one anyway rather than panic.
-        repr.emit(
-            &mut advert,
-            config.primary_address,
-            dst,
-            config.checksum_mode,
-        )
-        .map_err(|_| ConfigError::IntervalOutOfRange {
-            version: config.version,
-            interval: config.advert_interval,
-        })?;
+        let (advert, vip_wire) = encode_advert(&config)?;
         let tracks = config
             .tracks
             .iter()
@@ -231,6 +216,158 @@ impl VirtualRouter {
         } else {
             self.enter_backup(now, Reason::Startup);
         }
+    }
+
+    /// Applies a new configuration to the running router in place, as a reload should:
+    /// the state, the master it follows, its timers, its counters and the states of
+    /// tracks it keeps (matched by [`TrackId`]) all carry over.
+    ///
+    /// - A master stays master unless the new configuration makes it lose the election
+    ///   by the RFC's rules (a backup with a now higher priority preempts it on our next
+    ///   advert). When anything in its advert changed (priority, interval, addresses,
+    ///   authentication, source, peers) it advertises at once, so that backups learn it.
+    /// - Only the virtual addresses that changed are released or added (added ones are
+    ///   announced); an address whose prefix or label changed counts as both.
+    /// - Tracks that disappear no longer count; new ones start in their
+    ///   `initially_up` state; the effective priority, and Fault, follow.
+    /// - A backup that becomes the address owner (priority 255) takes over at once
+    ///   (RFC 9568 section 6.4.2: the owner is master whenever it runs).
+    ///
+    /// A different VRID, version or address family is another router: refused, with
+    /// nothing changed, as is a configuration that fails [`RouterConfig::validate`].
+    ///
+    /// ```
+    /// use vrrp_core::router::{Output, RouterConfig, State, VirtualRouter};
+    /// use vrrp_core::{Instant, Priority, Vrid};
+    /// use core::net::{IpAddr, Ipv4Addr};
+    ///
+    /// let vip = |last| IpAddr::V4(Ipv4Addr::new(192, 168, 100, last));
+    /// let config = RouterConfig::new(Vrid::new(51).unwrap(), vip(10), vec![vip(12)]);
+    /// let mut vr = VirtualRouter::new(config.clone(), Instant::ZERO).unwrap();
+    /// let deadline = vr.poll_timeout().unwrap();
+    /// vr.handle_timeout(deadline);
+    /// while vr.poll_output().is_some() {}
+    ///
+    /// // A reload that lowers the priority and adds a VIP: still master, one VIP added.
+    /// let mut changed = config.clone();
+    /// changed.priority = Priority(90);
+    /// changed.virtual_addresses.push(vip(13).into());
+    /// vr.reconfigure(deadline, changed).unwrap();
+    /// assert_eq!(vr.state(), State::Master);
+    /// assert_eq!(vr.effective_priority(), Priority(90));
+    /// let added: Vec<_> = std::iter::from_fn(|| vr.poll_output())
+    ///     .filter_map(|o| match o { Output::AddVips(v) => Some(v), _ => None })
+    ///     .collect();
+    /// assert_eq!(added.len(), 1);
+    /// assert_eq!(added[0].addrs().collect::<Vec<_>>(), vec![vip(13)]);
+    /// ```
+    pub fn reconfigure(
+        &mut self,
+        now: Instant,
+        config: RouterConfig,
+    ) -> Result<(), ReconfigureError> {
+        config.validate()?;
+        let current = &self.config;
+        if config.vrid != current.vrid {
+            return Err(ReconfigureError::VridChanged {
+                running: current.vrid,
+                new: config.vrid,
+            });
+        }
+        if config.version != current.version {
+            return Err(ReconfigureError::VersionChanged {
+                running: current.version,
+                new: config.version,
+            });
+        }
+        if config.family() != current.family() {
+            return Err(ReconfigureError::FamilyChanged {
+                running: current.family(),
+                new: config.family(),
+            });
+        }
+        let (advert, vip_wire) = encode_advert(&config)?;
+        let advert_changed = advert != self.advert || config.unicast_peers != current.unicast_peers;
+        let refresh_changed = config.announce.refresh != current.announce.refresh;
+        let old = core::mem::replace(&mut self.config, config);
+        self.advert = advert;
+        self.vip_wire = vip_wire;
+
+        let tracks = self
+            .config
+            .tracks
+            .iter()
+            .map(|&t| TrackState {
+                config: t,
+                up: self
+                    .tracks
+                    .iter()
+                    .find(|o| o.config.id == t.id)
+                    .map_or(t.initially_up, |o| o.up),
+            })
+            .collect();
+        self.tracks = tracks;
+
+        let added: Vec<VirtualAddress> = self
+            .config
+            .virtual_addresses
+            .iter()
+            .filter(|v| !old.virtual_addresses.contains(v))
+            .cloned()
+            .collect();
+        let released: Vec<VirtualAddress> = old
+            .virtual_addresses
+            .iter()
+            .filter(|v| !self.config.virtual_addresses.contains(v))
+            .cloned()
+            .collect();
+        if !added.is_empty() || !released.is_empty() {
+            self.vips = VipList::from(self.config.virtual_addresses.as_slice());
+        }
+
+        match self.state {
+            State::Master => {
+                // New addresses first: a changed prefix adds the new form before the old
+                // one goes, so the address never disappears.
+                if !added.is_empty() {
+                    let added = VipList::from(added);
+                    self.queue.push_back(Pending::AddVips(added.clone()));
+                    self.queue.push_back(Pending::Announce {
+                        addresses: added,
+                        count: self.config.announce.repeat,
+                    });
+                }
+                if !released.is_empty() {
+                    self.queue
+                        .push_back(Pending::RemoveVips(VipList::from(released)));
+                }
+                self.master_adver_interval = self.config.advert_interval;
+                if refresh_changed {
+                    self.announce_at = self.next_refresh(now);
+                }
+            }
+            State::Backup => {
+                // VRRPv2 intervals are configured; a VRRPv3 backup keeps the interval it
+                // learned from the master, and until it hears one uses its own.
+                if self.config.version == Version::V2 || self.current_master.is_none() {
+                    self.master_adver_interval = self.config.advert_interval;
+                }
+            }
+            State::Initialize | State::Fault => {}
+        }
+        let priority_before = self.effective_priority;
+        self.tracks_changed(now);
+        match self.state {
+            State::Master if advert_changed || self.effective_priority != priority_before => {
+                self.queue_advert(self.effective_priority);
+                self.advert_at = Some(self.next_advert_slot(now));
+            }
+            State::Backup if self.config.priority.is_owner() => {
+                self.become_master(now, Reason::AddressOwner);
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     // ----- inputs -----
@@ -295,11 +432,25 @@ impl VirtualRouter {
                 return self.drop_packet(meta.src, reason);
             }
         }
-        if !self.same_addresses(&repr.addresses) {
-            // A misconfiguration worth reporting, not a reason to ignore a live master
-            // (dropping would make two masters).
-            self.stats.address_list_errors += 1;
-            self.push_event(Event::AddressListMismatch { from: meta.src });
+        match self.compare_addresses(&repr.addresses) {
+            AddressMatch::Same => {}
+            // RFC 9568 section 7.1 (RFC 3768 too) lets a receiver verify the address
+            // list and then requires it to drop a non-owner's advert that fails. We
+            // verify only that the lists overlap: a peer whose list differs in part is
+            // our peer in the middle of a reload (one VIP added on one host first), and
+            // dropping its adverts would make two masters until the other host reloads
+            // too. A list with nothing in common is not our virtual router: another
+            // cluster using the same VRID by mistake, or a forgery, which must not make
+            // a master step down or a backup follow it. (Priority 255 is not exempt:
+            // an owner of unrelated addresses is still not ours.)
+            AddressMatch::Overlapping => {
+                self.stats.address_list_errors += 1;
+                self.push_event(Event::AddressListMismatch { from: meta.src });
+            }
+            AddressMatch::Disjoint => {
+                self.stats.address_list_errors += 1;
+                return self.drop_packet(meta.src, DropReason::UnrelatedAddresses);
+            }
         }
         self.stats.adverts_received += 1;
         if repr.priority.is_shutdown() {
@@ -342,6 +493,7 @@ impl VirtualRouter {
                 }
                 if self.announce_at.is_some_and(|t| t <= now) {
                     self.queue.push_back(Pending::Announce {
+                        addresses: self.vips.clone(),
                         count: self.config.announce.repeat,
                     });
                     self.announce_at = self.next_refresh(now);
@@ -362,6 +514,12 @@ impl VirtualRouter {
             return;
         }
         track.up = up;
+        self.tracks_changed(now);
+    }
+
+    /// Follows a change of the tracks' states or weights (or of the base priority): the
+    /// effective priority, and Fault entered or left.
+    fn tracks_changed(&mut self, now: Instant) {
         let before = self.effective_priority;
         self.effective_priority = self.compute_priority();
         if before != self.effective_priority {
@@ -373,7 +531,7 @@ impl VirtualRouter {
         match (self.faulty_track(), self.state) {
             (Some(id), State::Master) => {
                 self.queue_advert(Priority::SHUTDOWN);
-                self.queue.push_back(Pending::RemoveVips);
+                self.queue.push_back(Pending::RemoveVips(self.vips.clone()));
                 self.transition(now, State::Fault, Reason::TrackDown(id));
             }
             (Some(id), State::Backup) => self.transition(now, State::Fault, Reason::TrackDown(id)),
@@ -397,7 +555,7 @@ impl VirtualRouter {
             State::Initialize => return,
             State::Master => {
                 self.queue_advert(Priority::SHUTDOWN);
-                self.queue.push_back(Pending::RemoveVips);
+                self.queue.push_back(Pending::RemoveVips(self.vips.clone()));
             }
             State::Backup | State::Fault => {}
         }
@@ -431,12 +589,11 @@ impl VirtualRouter {
                     payload: Payload::from(&self.advert[..]),
                 })
             }
-            Pending::AddVips => Output::AddVips(self.vips.clone()),
-            Pending::RemoveVips => Output::RemoveVips(self.vips.clone()),
-            Pending::Announce { count } => Output::Announce(Announce {
-                addresses: self.vips.clone(),
-                count,
-            }),
+            Pending::AddVips(vips) => Output::AddVips(vips),
+            Pending::RemoveVips(vips) => Output::RemoveVips(vips),
+            Pending::Announce { addresses, count } => {
+                Output::Announce(Announce { addresses, count })
+            }
             Pending::Event(e) => Output::Event(e),
         })
     }
@@ -585,7 +742,7 @@ impl VirtualRouter {
             self.current_master = Some((src, repr.priority));
             self.departed_master = None;
             self.ignored_lower_master = None;
-            self.queue.push_back(Pending::RemoveVips);
+            self.queue.push_back(Pending::RemoveVips(self.vips.clone()));
             let reason = if repr.priority > ours {
                 Reason::HigherPriority {
                     master: src,
@@ -601,6 +758,7 @@ impl VirtualRouter {
             // down, and re-announce so that hosts which followed it come back.
             self.queue_advert(ours);
             self.queue.push_back(Pending::Announce {
+                addresses: self.vips.clone(),
                 count: self.config.announce.repeat,
             });
             self.advert_at = Some(self.next_advert_slot(now));
@@ -634,8 +792,9 @@ impl VirtualRouter {
 
     fn become_master(&mut self, now: Instant, reason: Reason) {
         self.queue_advert(self.effective_priority);
-        self.queue.push_back(Pending::AddVips);
+        self.queue.push_back(Pending::AddVips(self.vips.clone()));
         self.queue.push_back(Pending::Announce {
+            addresses: self.vips.clone(),
             count: self.config.announce.repeat,
         });
         self.advert_at = Some(self.next_advert_slot(now));
@@ -731,17 +890,62 @@ impl VirtualRouter {
         Priority(p as u8)
     }
 
-    fn same_addresses(&self, received: &AddressList<'_>) -> bool {
+    fn compare_addresses(&self, received: &AddressList<'_>) -> AddressMatch {
         if let Some(bytes) = received.as_wire_bytes() {
             if bytes == self.vip_wire.as_slice() {
-                return true;
+                return AddressMatch::Same;
             }
         }
         // Order may differ between implementations: compare as sets.
-        received.len() == self.vips.len()
-            && received.iter().all(|a| self.vips.addrs().any(|v| v == a))
+        let ours = |a: IpAddr| self.vips.addrs().any(|v| v == a);
+        let common = received.iter().filter(|&a| ours(a)).count();
+        if common == 0 {
+            AddressMatch::Disjoint
+        } else if common == received.len()
             && self.vips.addrs().all(|v| received.iter().any(|a| a == v))
+        {
+            AddressMatch::Same
+        } else {
+            AddressMatch::Overlapping
+        }
     }
+}
+
+/// Our advert (priority and checksum patched per send) and our addresses in wire form,
+/// for a configuration that passed [`RouterConfig::validate`].
+fn encode_advert(config: &RouterConfig) -> Result<(Vec<u8>, Vec<u8>), ConfigError> {
+    let family = config.family();
+    let mut vip_wire = Vec::with_capacity(config.virtual_addresses.len() * family.addr_len());
+    for v in &config.virtual_addresses {
+        match v.addr {
+            IpAddr::V4(a) => vip_wire.extend_from_slice(&a.octets()),
+            IpAddr::V6(a) => vip_wire.extend_from_slice(&a.octets()),
+        }
+    }
+    let addresses =
+        AddressList::from_wire(family, &vip_wire).ok_or(ConfigError::NoVirtualAddresses)?;
+    let repr = AdvertRepr {
+        version: config.version,
+        vrid: config.vrid,
+        priority: config.priority,
+        max_advert_interval: config.advert_interval,
+        addresses,
+        auth: config.auth,
+    };
+    let mut advert = vec![0u8; repr.buffer_len()];
+    let dst = multicast_group(family);
+    // validate() has ruled out every emit error; map one anyway rather than panic.
+    repr.emit(
+        &mut advert,
+        config.primary_address,
+        dst,
+        config.checksum_mode,
+    )
+    .map_err(|_| ConfigError::IntervalOutOfRange {
+        version: config.version,
+        interval: config.advert_interval,
+    })?;
+    Ok((advert, vip_wire))
 }
 
 /// RFC 3768 section 7.1: the auth type must be ours, and for type 1 the password too

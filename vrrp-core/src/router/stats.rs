@@ -51,6 +51,9 @@ pub struct DropCounters {
     pub address_owner: u64,
     /// Unicast mode with source checking: sender not a configured peer.
     pub unknown_unicast_source: u64,
+    /// Address list with no address in common with ours (also counted in
+    /// vrrpv3StatisticsAddressListErrors).
+    pub unrelated_addresses: u64,
 }
 
 impl DropCounters {
@@ -79,6 +82,7 @@ impl DropCounters {
             DropReason::AddressOwner => &mut self.address_owner,
             DropReason::VridMismatch(_) => &mut self.vrid_errors,
             DropReason::UnknownUnicastSource => &mut self.unknown_unicast_source,
+            DropReason::UnrelatedAddresses => &mut self.unrelated_addresses,
         };
         *counter += 1;
     }
@@ -97,5 +101,6 @@ impl DropCounters {
             + self.auth_failures
             + self.address_owner
             + self.unknown_unicast_source
+            + self.unrelated_addresses
     }
 }

@@ -17,8 +17,9 @@
 //!   an interface deleted and created again under the same name gets its sockets back
 //!   and its routers resume;
 //! - a VIP removed behind a master's back is added again and announced;
-//! - a reload keeps the state of routers whose spec did not change, and checks the whole
-//!   new set before touching anything, so a bad reload changes nothing.
+//! - a reload applies changed specs to the running routers in place, so it never fails
+//!   over by itself, and checks the whole new set before touching anything, so a bad
+//!   reload changes nothing.
 //!
 //! ```
 //! use vrrp_io::driver::{Action, Driver, RouterSpec};
@@ -120,10 +121,16 @@ impl Driver {
         self.insert(now, spec)
     }
 
-    /// Replaces the set of routers. Routers whose spec is unchanged keep their state;
-    /// removed and changed ones shut down (a master sends priority 0 and releases its
-    /// VIPs); changed and new ones start. The whole new set is checked first: on error
-    /// nothing changes.
+    /// Replaces the set of routers, as a reload should: without failing over.
+    ///
+    /// A spec for a router that already runs (same interface, family and VRID, and same
+    /// version) is applied to it in place with [`VirtualRouter::reconfigure`]: its state,
+    /// timers, counters and track states carry over, a master stays master unless the
+    /// new values make it lose the election by the RFC's rules, and only the VIPs that
+    /// changed are added or released. Its name may change too. Only a change of identity
+    /// (interface, family, VRID, version) replaces a router: the old one shuts down (a
+    /// master sends priority 0 and releases its VIPs) and the new one starts. Routers no
+    /// spec names shut down. The whole new set is checked first: on error nothing changes.
     pub fn reload(&mut self, now: Instant, specs: Vec<RouterSpec>) -> Result<ReloadSummary> {
         let own_vips: HashSet<IpAddr> = self.vip_owners.keys().copied().collect();
         let mut names = HashSet::new();
@@ -152,10 +159,14 @@ impl Driver {
                 )));
             }
         }
+        let (in_place, fresh): (Vec<_>, Vec<_>) = specs
+            .into_iter()
+            .map(|spec| (self.running_key(&spec), spec))
+            .partition(|(key, _)| key.is_some());
         let stale: Vec<RouterKey> = self
             .entries
             .keys()
-            .filter(|k| !specs.iter().any(|s| self.runs(k, s)))
+            .filter(|k| !in_place.iter().any(|(key, _)| *key == Some(**k)))
             .copied()
             .collect();
         let mut summary = ReloadSummary {
@@ -170,13 +181,23 @@ impl Driver {
         for key in stale {
             self.remove_entry(key);
         }
-        for spec in specs {
-            if self.by_name.contains_key(spec.name.as_str()) {
-                summary.kept += 1;
-            } else {
-                self.insert(now, spec)?;
-                summary.started += 1;
+        // Names may move between running routers: release them all before taking them.
+        for (key, _) in &in_place {
+            if let Some(entry) = key.and_then(|k| self.entries.get(&k)) {
+                self.by_name.remove(&entry.name);
             }
+        }
+        for (key, spec) in in_place {
+            let key = key.expect("partitioned on Some");
+            if self.update(now, key, spec)? {
+                summary.reconfigured += 1;
+            } else {
+                summary.kept += 1;
+            }
+        }
+        for (_, spec) in fresh {
+            self.insert(now, spec)?;
+            summary.started += 1;
         }
         Ok(summary)
     }
@@ -562,29 +583,113 @@ impl Driver {
         Ok(key)
     }
 
+    /// The running router `spec` can be applied to in place: same interface, family,
+    /// VRID and version.
+    fn running_key(&self, spec: &RouterSpec) -> Option<RouterKey> {
+        let key = RouterKey {
+            interface: self.interface_id_of(&spec.interface)?,
+            family: spec.config.family(),
+            vrid: spec.config.vrid,
+        };
+        let router = self.routers.get(&key)?;
+        (router.config().version == spec.config.version).then_some(key)
+    }
+
+    /// Applies `spec` to the running router `key` in place (its name was released from
+    /// `by_name` by the caller). True if anything changed.
+    fn update(&mut self, now: Instant, key: RouterKey, spec: RouterSpec) -> Result<bool> {
+        let changed = !self.runs(&key, &spec);
+        let name: Arc<str> = Arc::from(spec.name.as_str());
+        if changed {
+            let mut config = spec.config.clone();
+            for (id, ifname) in &spec.tracked_interfaces {
+                let up = self.host.is_up(ifname);
+                if let Some(t) = config.tracks.iter_mut().find(|t| t.id == *id) {
+                    t.initially_up = up;
+                }
+            }
+            let old_vips: Vec<IpAddr> = self
+                .routers
+                .get(&key)
+                .map(|r| {
+                    r.config()
+                        .virtual_addresses
+                        .iter()
+                        .map(|v| v.addr)
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.routers
+                .with_router(&key, |vr| vr.reconfigure(now, config))
+                .transpose()
+                .map_err(Error::Reconfigure)?;
+            // A link tracked under a kept id may now be another link: the kernel's word
+            // counts, not the state the id had.
+            for (id, ifname) in &spec.tracked_interfaces {
+                let up = self.host.is_up(ifname);
+                self.routers
+                    .with_router(&key, |vr| vr.set_track(now, *id, up));
+            }
+            self.forget_trackers(key);
+            for (id, ifname) in &spec.tracked_interfaces {
+                self.trackers
+                    .entry(ifname.clone())
+                    .or_default()
+                    .push((key, *id));
+            }
+            for addr in old_vips {
+                self.forget_vip_owner(addr, key);
+            }
+            for vip in &spec.config.virtual_addresses {
+                self.vip_owners.entry(vip.addr).or_default().push(key);
+            }
+            let tracked = spec
+                .tracked_interfaces
+                .iter()
+                .map(|(id, ifname)| (*id, self.interface_id(ifname)))
+                .collect();
+            if let Some(entry) = self.entries.get_mut(&key) {
+                entry.tracked = tracked;
+            }
+            // The sockets' VIP sets and group membership follow the router's config.
+            self.socket_generation += 1;
+        }
+        if let Some(entry) = self.entries.get_mut(&key) {
+            entry.name = name.clone();
+        }
+        self.by_name.insert(name, key);
+        Ok(changed)
+    }
+
+    /// Removes router `key` from the trackers of every link.
+    fn forget_trackers(&mut self, key: RouterKey) {
+        self.trackers.retain(|_, list| {
+            list.retain(|(k, _)| *k != key);
+            !list.is_empty()
+        });
+    }
+
+    fn forget_vip_owner(&mut self, addr: IpAddr, key: RouterKey) {
+        if let Some(list) = self.vip_owners.get_mut(&addr) {
+            list.retain(|k| *k != key);
+            if list.is_empty() {
+                self.vip_owners.remove(&addr);
+            }
+        }
+    }
+
     fn remove_entry(&mut self, key: RouterKey) {
         let router = self.routers.remove(&key);
         let Some(entry) = self.entries.remove(&key) else {
             return;
         };
-        self.by_name.remove(&entry.name);
-        for (_, interface) in entry.tracked.iter() {
-            let ifname = &self.interfaces[interface.0 as usize];
-            if let Some(list) = self.trackers.get_mut(ifname) {
-                list.retain(|(k, _)| *k != key);
-                if list.is_empty() {
-                    self.trackers.remove(ifname);
-                }
-            }
+        if self.by_name.get(&entry.name) == Some(&key) {
+            self.by_name.remove(&entry.name);
         }
+        self.forget_trackers(key);
         let vips = router.map(|r| r.config().virtual_addresses.clone());
         for vip in vips.iter().flatten() {
-            if let Some(list) = self.vip_owners.get_mut(&vip.addr) {
-                list.retain(|k| *k != key);
-                if list.is_empty() {
-                    self.vip_owners.remove(&vip.addr);
-                }
-            }
+            self.forget_vip_owner(vip.addr, key);
         }
         self.socket_generation += 1;
     }
@@ -596,8 +701,9 @@ impl Driver {
             .map_or("", String::as_str)
     }
 
-    /// Whether the router `key` runs `spec` unchanged. Its config's tracks on links start
-    /// as the kernel reported them, not as the spec guessed: that is not a change.
+    /// Whether the router `key` runs `spec` unchanged. A kept track's `initially_up` is
+    /// not a change: the running router knows the track's real state (links as the
+    /// kernel reported them, scripts as they last ran).
     fn runs(&self, key: &RouterKey, spec: &RouterSpec) -> bool {
         let (Some(entry), Some(router)) = (self.entries.get(key), self.routers.get(key)) else {
             return false;
@@ -618,10 +724,8 @@ impl Driver {
         let running = router.config();
         let mut config = spec.config.clone();
         for t in &mut config.tracks {
-            if spec.tracked_interfaces.iter().any(|(id, _)| *id == t.id) {
-                if let Some(r) = running.tracks.iter().find(|r| r.id == t.id) {
-                    t.initially_up = r.initially_up;
-                }
+            if let Some(r) = running.tracks.iter().find(|r| r.id == t.id) {
+                t.initially_up = r.initially_up;
             }
         }
         config == *running
@@ -774,10 +878,13 @@ impl Driver {
 /// What [`Driver::reload`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReloadSummary {
-    /// Routers whose spec did not change: state kept.
+    /// Routers whose spec did not change: untouched.
     pub kept: usize,
-    /// Routers removed or changed: shut down.
+    /// Running routers whose spec changed, reconfigured in place (state kept).
+    pub reconfigured: usize,
+    /// Routers no spec names any more, or whose identity (interface, family, VRID,
+    /// version) changed: shut down.
     pub removed: usize,
-    /// Routers new or changed: started.
+    /// Routers new or whose identity changed: started.
     pub started: usize,
 }

@@ -312,7 +312,7 @@ fn a_vip_removed_from_a_backup_or_with_another_prefix_is_left_alone() {
 }
 
 #[test]
-fn reload_keeps_unchanged_routers_and_restarts_changed_ones() {
+fn reload_reconfigures_changed_routers_in_place_without_a_state_change() {
     let mut d = host();
     d.add(Instant::ZERO, spec("VI_1", "eth0", 51, "192.168.100.12"))
         .expect("starts");
@@ -321,6 +321,10 @@ fn reload_keeps_unchanged_routers_and_restarts_changed_ones() {
     run_until(&mut d, secs(5));
     let mut changed = spec("VI_2", "eth0", 52, "192.168.100.13");
     changed.config.priority = Priority(150);
+    changed
+        .config
+        .virtual_addresses
+        .push(ip("192.168.100.14").into());
     let summary = d
         .reload(
             secs(5),
@@ -331,21 +335,83 @@ fn reload_keeps_unchanged_routers_and_restarts_changed_ones() {
         summary,
         ReloadSummary {
             kept: 1,
+            reconfigured: 1,
+            removed: 0,
+            started: 0
+        }
+    );
+    let actions = drain(&mut d, secs(5));
+    assert_eq!(state_changes(&actions), vec![]);
+    assert_eq!(d.state("VI_1"), Some(State::Master));
+    assert_eq!(d.state("VI_2"), Some(State::Master));
+    // VI_2 advertised its new priority at once and added only the new VIP.
+    assert!(matches!(&actions[0], Action::Send { payload, .. } if payload[2] == 150));
+    let added: Vec<IpAddr> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::AddVips { vips, .. } => Some(vips.addrs()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(added, vec![ip("192.168.100.14")]);
+    assert!(!actions.iter().any(|a| kind(a) == "remove"), "{actions:?}");
+    // The sockets now count the new VIP as a VIP, not as an own address.
+    let sockets = d.sockets();
+    assert!(sockets[0].virtual_addresses.contains(&ip("192.168.100.14")));
+}
+
+#[test]
+fn reload_replaces_a_router_whose_identity_changed_and_renames_in_place() {
+    let mut d = host();
+    d.add(Instant::ZERO, spec("VI_1", "eth0", 51, "192.168.100.12"))
+        .expect("starts");
+    d.add(Instant::ZERO, spec("VI_2", "eth0", 52, "192.168.100.13"))
+        .expect("starts");
+    run_until(&mut d, secs(5));
+    let mut v2 = spec("VI_2", "eth0", 52, "192.168.100.13");
+    v2.config.version = vrrp_core::Version::V2;
+    let summary = d
+        .reload(secs(5), vec![spec("web", "eth0", 51, "192.168.100.12"), v2])
+        .expect("reloads");
+    assert_eq!(
+        summary,
+        ReloadSummary {
+            kept: 0,
+            reconfigured: 1,
             removed: 1,
             started: 1
         }
     );
     let actions = drain(&mut d, secs(5));
-    assert_eq!(d.state("VI_1"), Some(State::Master));
-    assert_eq!(d.state("VI_2"), Some(State::Backup));
+    // The renamed router kept its state and its VIP.
+    assert_eq!(d.state("web"), Some(State::Master));
+    assert_eq!(d.state("VI_1"), None);
     let changes = state_changes(&actions);
-    assert!(!changes.iter().any(|(n, _, _)| n == "VI_1"), "{changes:?}");
+    assert!(!changes.iter().any(|(n, _, _)| n == "web"), "{changes:?}");
+    // The VRRPv2 VI_2 is another router: the old one said goodbye with priority 0 and
+    // released its VIP, the new one starts as backup.
     assert!(changes.contains(&("VI_2".into(), State::Master, State::Initialize)));
-    // The old VI_2 said goodbye with priority 0 and released its VIP.
     assert!(matches!(&actions[0], Action::Send { payload, .. } if payload[2] == 0));
-    assert!(actions
-        .iter()
-        .any(|a| matches!(a, Action::RemoveVips { .. })));
+    assert!(actions.iter().any(|a| kind(a) == "remove"));
+    assert_eq!(d.state("VI_2"), Some(State::Backup));
+    assert!(d.set_track(secs(5), "web", TrackId(0), false));
+    assert_eq!(d.state("web"), Some(State::Fault));
+}
+
+#[test]
+fn reload_of_the_same_specs_touches_nothing() {
+    let mut d = host();
+    d.add(Instant::ZERO, spec("VI_1", "eth0", 51, "192.168.100.12"))
+        .expect("starts");
+    run_until(&mut d, secs(5));
+    let generation = d.socket_generation();
+    let summary = d
+        .reload(secs(5), vec![spec("VI_1", "eth0", 51, "192.168.100.12")])
+        .expect("reloads");
+    assert_eq!(summary.kept, 1);
+    assert!(drain(&mut d, secs(5)).is_empty());
+    assert_eq!(d.socket_generation(), generation, "no socket rebuild");
 }
 
 #[test]
