@@ -117,12 +117,26 @@ fn the_blocking_shell_runs_repairs_reloads_and_shuts_down() {
     handle.set_track("VI_1", TrackId(7), true);
     assert!(wait_for(&events, became(State::Master)));
 
-    // The same spec again keeps the router; a changed one restarts it.
+    // The same spec again keeps the router; a changed one is reconfigured in place:
+    // still master, the new priority in force, no state change reported.
     let kept = handle.reload(vec![spec(200)]).unwrap();
     assert_eq!((kept.kept, kept.removed, kept.started), (1, 0, 0));
     let changed = handle.reload(vec![spec(150)]).unwrap();
-    assert_eq!((changed.kept, changed.removed, changed.started), (0, 1, 1));
-    assert!(wait_for(&events, became(State::Master)));
+    assert_eq!(
+        (changed.reconfigured, changed.removed, changed.started),
+        (1, 0, 0)
+    );
+    let status = handle.status().unwrap();
+    assert_eq!(status[0].state, State::Master);
+    assert_eq!(status[0].effective_priority.get(), 150);
+    assert!(has_vip(&lab));
+    assert!(!wait_for(&events, |e| matches!(
+        e,
+        DriverEvent::Router {
+            event: Event::StateChanged { .. },
+            ..
+        }
+    )));
 
     handle.shutdown();
     thread.join().unwrap().unwrap();
