@@ -4,6 +4,7 @@
 //! SIGHUP (reload keeping unchanged routers' state).
 
 pub mod notify;
+pub mod script_security;
 pub mod scripts;
 pub mod spec;
 pub mod status;
@@ -17,9 +18,8 @@ use vrrp_core::Instant;
 use vrrp_io::netlink::Netlink;
 use vrrp_io::{DriverEvent, EventLoop, Handle};
 
-use crate::config::ScriptUser;
 use crate::config::{self, Config, Diagnostic};
-use notify::Notifier;
+use notify::{InstanceNotify, Notifier};
 use scripts::{Checker, RunAs};
 
 /// Options of `vrrp run`.
@@ -74,9 +74,10 @@ struct Loaded {
     config: Config,
     plan: spec::Plan,
     initial: HashMap<String, bool>,
-    notify: HashMap<String, (config::Notify, Option<ScriptUser>)>,
-    /// Who each runnable check script runs as; scripts whose user does not exist are
-    /// missing (logged, never run, so they count as failing).
+    /// Each instance's notify scripts that passed vetting.
+    notify: HashMap<String, InstanceNotify>,
+    /// Who each check script that passed vetting runs as. A refused one never runs and
+    /// is not tracked (as keepalived: its weight does not count).
     run_as: HashMap<String, Option<RunAs>>,
 }
 
@@ -90,20 +91,14 @@ fn load(path: &Path, carried: CarriedState<'_>) -> Result<Loaded, DaemonError> {
     for w in &warnings {
         tracing::warn!("{w}");
     }
-    let global_user = config.global.script_user.as_ref();
-    let run_as: HashMap<String, Option<RunAs>> = config
-        .scripts
-        .iter()
-        .filter_map(
-            |s| match scripts::run_as_for(s.user.as_ref(), global_user) {
-                Ok(r) => Some((s.name.clone(), r)),
-                Err(e) => {
-                    tracing::error!("vrrp_script {}: {e}", s.name);
-                    None
-                }
-            },
-        )
-        .collect();
+    let vetted = script_security::vet_config(&config);
+    for w in &vetted.warnings {
+        tracing::warn!("{w}");
+    }
+    for r in &vetted.refused {
+        tracing::error!("{r}");
+    }
+    let run_as = vetted.checks;
     // Run every tracked check once before starting, so routers start with the right
     // priority instead of flapping a few seconds later. On reload, an unchanged script
     // keeps the state its checker had.
@@ -117,8 +112,12 @@ fn load(path: &Path, carried: CarriedState<'_>) -> Result<Loaded, DaemonError> {
                     return Some(s.spawn(move || (script.name.clone(), up)));
                 }
                 Some(s.spawn(move || {
-                    let outcome =
-                        scripts::run_once(&script.script.argv, scripts::timeout_of(script), run_as);
+                    let outcome = scripts::run_once(
+                        &script.script.argv,
+                        scripts::timeout_of(script),
+                        run_as,
+                        scripts::Leftovers::Kill,
+                    );
                     (script.name.clone(), outcome == scripts::Outcome::Success)
                 }))
             })
@@ -126,27 +125,9 @@ fn load(path: &Path, carried: CarriedState<'_>) -> Result<Loaded, DaemonError> {
         jobs.into_iter().filter_map(|j| j.join().ok()).collect()
     });
     let mut netlink = Netlink::open()?;
-    let plan = spec::plan(&config, &mut netlink, &|name| {
-        initial.get(name).copied().unwrap_or(false)
-    })?;
-    let notify = config
-        .instances
-        .iter()
-        .filter(|i| {
-            let n = &i.notify;
-            n.master.is_some()
-                || n.backup.is_some()
-                || n.fault.is_some()
-                || n.stop.is_some()
-                || n.any.is_some()
-        })
-        .map(|i| {
-            (
-                i.name.clone(),
-                (i.notify.clone(), config.global.script_user.clone()),
-            )
-        })
-        .collect();
+    // A refused script is not tracked at all (`None`).
+    let plan = spec::plan(&config, &mut netlink, &|name| initial.get(name).copied())?;
+    let notify = vetted.notify;
     Ok(Loaded {
         config,
         plan,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use vrrp_core::router::State;
 
-use super::scripts::{run_as_for, run_once, RunAs};
+use super::script_security::{self, Refusal};
+use super::scripts::{run_once, Leftovers, RunAs};
 use crate::config::{Notify, NotifyScript, ScriptUser};
 
 /// Notify scripts are killed after this long, so a hung one cannot hold up the rest.
@@ -18,24 +19,116 @@ struct Job {
     run_as: Option<RunAs>,
 }
 
+/// A notify script that passed [`script_security::vet`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runnable {
+    argv: Vec<String>,
+    run_as: Option<RunAs>,
+}
+
+/// A refused notify script: (directive, command as written, why).
+pub type RefusedNotify = (&'static str, String, Refusal);
+
+/// The notify scripts of one instance that may run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceNotify {
+    master: Option<Runnable>,
+    backup: Option<Runnable>,
+    fault: Option<Runnable>,
+    stop: Option<Runnable>,
+    any: Option<Runnable>,
+}
+
+impl InstanceNotify {
+    /// Vets each of an instance's notify scripts (see [`script_security`]). Refused ones
+    /// are left out and returned as (directive, command, why); unsafe ones tolerated
+    /// without `enable_script_security` come back as warnings.
+    pub fn vet(
+        notify: &Notify,
+        global_user: Option<&ScriptUser>,
+        security: bool,
+    ) -> (InstanceNotify, Vec<RefusedNotify>, Vec<String>) {
+        let mut refused = Vec::new();
+        let mut warnings = Vec::new();
+        let mut vet_one = |directive: &'static str, script: &Option<NotifyScript>| {
+            let script = script.as_ref()?;
+            let vetted = script_security::run_as(script.user.as_ref(), global_user, security)
+                .and_then(|run_as| script_security::vet(&script.command.argv, run_as, security));
+            match vetted {
+                Ok(v) => {
+                    if let Some(w) = v.warning {
+                        warnings.push(format!(
+                            "{directive} `{}`: unsafe permissions: {w}; enable_script_security would refuse it",
+                            script.command.line
+                        ));
+                    }
+                    Some(Runnable {
+                        argv: script.command.argv.clone(),
+                        run_as: v.run_as,
+                    })
+                }
+                Err(e) => {
+                    refused.push((directive, script.command.line.clone(), e));
+                    None
+                }
+            }
+        };
+        let vetted = InstanceNotify {
+            master: vet_one("notify_master", &notify.master),
+            backup: vet_one("notify_backup", &notify.backup),
+            fault: vet_one("notify_fault", &notify.fault),
+            stop: vet_one("notify_stop", &notify.stop),
+            any: vet_one("notify", &notify.any),
+        };
+        (vetted, refused, warnings)
+    }
+
+    /// Who each script runs as.
+    pub fn run_as_all(&self) -> impl Iterator<Item = Option<RunAs>> + '_ {
+        [
+            &self.master,
+            &self.backup,
+            &self.fault,
+            &self.stop,
+            &self.any,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.run_as)
+    }
+
+    /// Whether any script is left.
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.master,
+            &self.backup,
+            &self.fault,
+            &self.stop,
+            &self.any,
+        ]
+        .iter()
+        .all(|s| s.is_none())
+    }
+}
+
 /// Runs notify scripts on one worker thread, in the order of the state changes, and
 /// keeps the effective priority of the instances that have them (the `notify` script's
 /// last argument).
 pub struct Notifier {
-    scripts: HashMap<String, (Notify, Option<ScriptUser>)>,
+    scripts: HashMap<String, InstanceNotify>,
     priorities: HashMap<String, u8>,
     tx: Sender<Job>,
 }
 
 impl Notifier {
-    /// `scripts`: each instance's notify settings and global_defs' `script_user`.
-    pub fn new(scripts: HashMap<String, (Notify, Option<ScriptUser>)>) -> Notifier {
+    /// `scripts`: each instance's vetted notify scripts.
+    pub fn new(scripts: HashMap<String, InstanceNotify>) -> Notifier {
         let (tx, rx) = mpsc::channel::<Job>();
         let _ = std::thread::Builder::new()
             .name("notify".into())
             .spawn(move || {
                 for job in rx {
-                    run_once(&job.argv, NOTIFY_TIMEOUT, job.run_as);
+                    run_once(&job.argv, NOTIFY_TIMEOUT, job.run_as, Leftovers::Keep);
                 }
             });
         Notifier {
@@ -47,7 +140,7 @@ impl Notifier {
 
     /// Replaces the scripts after a reload. The worker and its queue stay: scripts for
     /// transitions before the reload still run first, in order.
-    pub fn set_scripts(&mut self, scripts: HashMap<String, (Notify, Option<ScriptUser>)>) {
+    pub fn set_scripts(&mut self, scripts: HashMap<String, InstanceNotify>) {
         self.priorities.retain(|name, _| scripts.contains_key(name));
         self.scripts = scripts;
     }
@@ -72,37 +165,34 @@ impl Notifier {
     /// `INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>` appended, with the
     /// effective priority last given to [`Notifier::set_priority`].
     pub fn state_changed(&self, instance: &str, state: State) {
-        let Some((notify, global_user)) = self.scripts.get(instance) else {
+        let Some(scripts) = self.scripts.get(instance) else {
             return;
         };
         let priority = self.priorities.get(instance).copied().unwrap_or(0);
         let (specific, word) = match state {
-            State::Master => (&notify.master, "MASTER"),
-            State::Backup => (&notify.backup, "BACKUP"),
-            State::Fault => (&notify.fault, "FAULT"),
-            State::Initialize => (&notify.stop, "STOP"),
-        };
-        let send = |s: &NotifyScript, argv: Vec<String>| match run_as_for(
-            s.user.as_ref(),
-            global_user.as_ref(),
-        ) {
-            Ok(run_as) => {
-                let _ = self.tx.send(Job { argv, run_as });
-            }
-            Err(e) => tracing::error!("{instance}: notify script {}: {e}", s.command),
+            State::Master => (&scripts.master, "MASTER"),
+            State::Backup => (&scripts.backup, "BACKUP"),
+            State::Fault => (&scripts.fault, "FAULT"),
+            State::Initialize => (&scripts.stop, "STOP"),
         };
         if let Some(s) = specific {
-            send(s, s.command.argv.clone());
+            let _ = self.tx.send(Job {
+                argv: s.argv.clone(),
+                run_as: s.run_as,
+            });
         }
-        if let Some(s) = &notify.any {
-            let mut argv = s.command.argv.clone();
+        if let Some(s) = &scripts.any {
+            let mut argv = s.argv.clone();
             argv.extend([
                 "INSTANCE".to_owned(),
                 instance.to_owned(),
                 word.to_owned(),
                 priority.to_string(),
             ]);
-            send(s, argv);
+            let _ = self.tx.send(Job {
+                argv,
+                run_as: s.run_as,
+            });
         }
     }
 }
@@ -143,7 +233,9 @@ mod tests {
             stop: None,
             any: script(&[r]),
         };
-        let mut n = Notifier::new(HashMap::from([("VI_1".to_owned(), (notify.clone(), None))]));
+        let (vetted, refused, _) = InstanceNotify::vet(&notify, None, false);
+        assert!(refused.is_empty(), "{refused:?}");
+        let mut n = Notifier::new(HashMap::from([("VI_1".to_owned(), vetted.clone())]));
         n.set_priority("VI_1", 101);
         n.set_priority("OTHER", 1);
         n.state_changed("VI_1", State::Master);
@@ -151,7 +243,7 @@ mod tests {
         n.state_changed("VI_1", State::Backup);
         n.state_changed("OTHER", State::Master);
         // A reload keeps the worker, the order and the priority of an instance it keeps.
-        n.set_scripts(HashMap::from([("VI_1".to_owned(), (notify, None))]));
+        n.set_scripts(HashMap::from([("VI_1".to_owned(), vetted)]));
         n.state_changed("VI_1", State::Fault);
         let expected = "became-master\nINSTANCE VI_1 MASTER 101\nINSTANCE VI_1 BACKUP 100\nfault\nINSTANCE VI_1 FAULT 100\n";
         let deadline = Instant::now() + Duration::from_secs(10);

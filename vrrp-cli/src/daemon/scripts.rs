@@ -56,27 +56,25 @@ pub fn resolve_user(user: &ScriptUser) -> Option<RunAs> {
     Some(RunAs { uid, gid })
 }
 
-/// A configured script user (or its group) that does not exist.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("script user {0:?} (or its group) does not exist; the script will not run")]
-pub struct UnknownUser(pub String);
-
-/// Who a script runs as: its own `user`, else global_defs' `script_user`, else the
-/// daemon's own user. An unknown user is an error, never a silent fall-back to root.
-pub fn run_as_for(
-    own: Option<&ScriptUser>,
-    global: Option<&ScriptUser>,
-) -> Result<Option<RunAs>, UnknownUser> {
-    match own.or(global) {
-        None => Ok(None),
-        Some(user) => resolve_user(user)
-            .map(Some)
-            .ok_or_else(|| UnknownUser(user.user.clone())),
-    }
+/// What happens to processes a script leaves behind in its process group when it exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftovers {
+    /// Killed: a check script runs every few seconds, and whatever it forks must not
+    /// pile up.
+    Kill,
+    /// Left alone: a notify script may start something on purpose. (At the timeout the
+    /// whole group is killed either way.)
+    Keep,
 }
 
-/// Runs `argv` once, killing it (and its process group) at `timeout`.
-pub fn run_once(argv: &[String], timeout: Duration, run_as: Option<RunAs>) -> Outcome {
+/// Runs `argv` once in its own process group, killing the group at `timeout`, and after
+/// the script exits too when `leftovers` says so.
+pub fn run_once(
+    argv: &[String],
+    timeout: Duration,
+    run_as: Option<RunAs>,
+    leftovers: Leftovers,
+) -> Outcome {
     let Some((program, args)) = argv.split_first() else {
         return Outcome::NotStarted;
     };
@@ -94,36 +92,70 @@ pub fn run_once(argv: &[String], timeout: Duration, run_as: Option<RunAs>) -> Ou
     let Ok(mut child) = cmd.spawn() else {
         return Outcome::NotStarted;
     };
-    wait_with_timeout(&mut child, timeout)
+    wait_with_timeout(&mut child, timeout, leftovers)
 }
 
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Outcome {
+fn wait_with_timeout(child: &mut Child, timeout: Duration, leftovers: Leftovers) -> Outcome {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
+    let group = child.id() as libc::pid_t;
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                return if status.success() {
-                    Outcome::Success
-                } else {
-                    Outcome::Failure
+        match has_exited(child) {
+            Ok(true) => {
+                if leftovers == Leftovers::Kill {
+                    // The script is a zombie until reaped below, so its process group id
+                    // cannot have been reused: this reaches only what it left behind.
+                    kill_group(group);
+                }
+                return match child.wait() {
+                    Ok(status) if status.success() => Outcome::Success,
+                    _ => Outcome::Failure,
                 };
             }
-            Ok(None) if Instant::now() >= deadline => {
-                // SAFETY: kill(2) with a negative pid signals the process group we created.
-                unsafe {
-                    libc::kill(-(child.id() as i32), libc::SIGKILL);
-                }
+            Ok(false) if Instant::now() >= deadline => {
+                kill_group(group);
                 let _ = child.kill();
                 let _ = child.wait();
                 return Outcome::TimedOut;
             }
-            Ok(None) => {
+            Ok(false) => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
-            Err(_) => return Outcome::Failure,
+            Err(_) => {
+                kill_group(group);
+                let _ = child.wait();
+                return Outcome::Failure;
+            }
         }
+    }
+}
+
+/// Whether the child has exited, without reaping it (so its pid, which is its process
+/// group's id, stays reserved).
+fn has_exited(child: &Child) -> std::io::Result<bool> {
+    // SAFETY: an all-zero siginfo_t is a valid value for waitid to fill in.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `info` is a valid, writable siginfo_t; the pid is our own unreaped child.
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            child.id() as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: waitid filled `info`; si_pid is 0 when no child has changed state.
+    Ok(unsafe { info.si_pid() } != 0)
+}
+
+fn kill_group(group: libc::pid_t) {
+    // SAFETY: kill(2) with a negative pid signals the process group we created.
+    unsafe {
+        libc::kill(-group, libc::SIGKILL);
     }
 }
 
@@ -216,7 +248,7 @@ impl Checker {
                         continue;
                     }
                     next = now + script.interval;
-                    let outcome = run_once(&script.script.argv, timeout, run_as);
+                    let outcome = run_once(&script.script.argv, timeout, run_as, Leftovers::Kill);
                     if outcome == Outcome::TimedOut {
                         tracing::warn!(script = %script.name, "check script timed out after {timeout:?}; killed");
                     }
@@ -268,26 +300,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_unknown_script_user_is_an_error_not_root() {
-        let user = |name: &str| ScriptUser {
-            user: name.into(),
-            group: None,
-        };
-        let nobody = user("no-such-user-vrrp");
-        assert_eq!(
-            run_as_for(Some(&nobody), None),
-            Err(UnknownUser("no-such-user-vrrp".into()))
-        );
-        // The script's own user wins over the global one, also when it is unknown.
-        assert!(run_as_for(Some(&nobody), Some(&user("root"))).is_err());
-        assert_eq!(
-            run_as_for(None, Some(&user("root"))),
-            Ok(Some(RunAs { uid: 0, gid: 0 }))
-        );
-        assert_eq!(run_as_for(None, None), Ok(None));
-    }
-
-    #[test]
     fn rise_and_fall_need_streaks() {
         let mut f = RiseFall::new(true, 2, 3);
         assert_eq!(f.feed(false), None);
@@ -303,12 +315,13 @@ mod tests {
     #[test]
     fn exit_status_decides() {
         let t = Duration::from_secs(5);
-        assert_eq!(run_once(&["true".into()], t, None), Outcome::Success);
-        assert_eq!(run_once(&["false".into()], t, None), Outcome::Failure);
-        assert_eq!(
-            run_once(&["/nonexistent/check".into()], t, None),
-            Outcome::NotStarted
-        );
+        let run = |argv: &[&str]| {
+            let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+            run_once(&argv, t, None, Leftovers::Kill)
+        };
+        assert_eq!(run(&["true"]), Outcome::Success);
+        assert_eq!(run(&["false"]), Outcome::Failure);
+        assert_eq!(run(&["/nonexistent/check"]), Outcome::NotStarted);
     }
 
     #[test]
@@ -318,8 +331,50 @@ mod tests {
             &["sleep".into(), "30".into()],
             Duration::from_millis(200),
             None,
+            Leftovers::Keep,
         );
         assert_eq!(outcome, Outcome::TimedOut);
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    /// A check script that forks a long-lived child and exits: the child goes with it,
+    /// so a script run every second cannot pile up processes. A notify script's is kept.
+    #[test]
+    fn what_a_check_script_leaves_behind_is_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        for (leftovers, survives) in [(Leftovers::Kill, false), (Leftovers::Keep, true)] {
+            let pid_file = dir.path().join(format!("{leftovers:?}.pid"));
+            let argv: Vec<String> = [
+                "sh",
+                "-c",
+                &format!("sleep 30 & echo $! > {}", pid_file.display()),
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            let outcome = run_once(&argv, Duration::from_secs(5), None, leftovers);
+            assert_eq!(outcome, Outcome::Success);
+            let pid: i32 = std::fs::read_to_string(&pid_file)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            // The orphan is reparented and reaped by init once killed; poll briefly.
+            let alive = || {
+                std::path::Path::new(&format!("/proc/{pid}")).exists()
+                    && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                        .unwrap_or_default()
+                        .contains(") Z ")
+            };
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while alive() && !survives && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert_eq!(alive(), survives, "{leftovers:?}");
+            // SAFETY: kill(2) on the pid we read; it is our test's own sleep.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
     }
 }

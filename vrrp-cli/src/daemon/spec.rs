@@ -48,11 +48,13 @@ pub struct PlanError {
 }
 
 /// Builds the router specs. `script_up` gives each script's initial result (the daemon
-/// runs every check once before starting, so nothing flaps at start-up).
+/// runs every check once before starting, so nothing flaps at start-up), or `None` for
+/// a script that will not run (refused by [`super::script_security`]): instances do not
+/// track it, as keepalived.
 pub fn plan(
     config: &Config,
     netlink: &mut Netlink,
-    script_up: &dyn Fn(&str) -> bool,
+    script_up: &dyn Fn(&str) -> Option<bool>,
 ) -> Result<Plan, PlanError> {
     let mut routers = Vec::new();
     let mut script_tracks = Vec::new();
@@ -75,7 +77,7 @@ fn instance_spec(
     config: &Config,
     inst: &VrrpInstance,
     netlink: &mut Netlink,
-    script_up: &dyn Fn(&str) -> bool,
+    script_up: &dyn Fn(&str) -> Option<bool>,
     script_tracks: &mut Vec<ScriptTrack>,
 ) -> Result<RouterSpec, vrrp_io::Error> {
     let vips = inst
@@ -131,7 +133,10 @@ fn instance_spec(
         let script_weight = config.script(&ts.name).map(|s| s.weight).unwrap_or(0);
         let reverse = ts.reverse || config.script(&ts.name).is_some_and(|s| s.weight_reverse);
         let weight = clamp_weight(ts.weight.unwrap_or(script_weight));
-        let up = script_up(&ts.name) != reverse;
+        let Some(up) = script_up(&ts.name) else {
+            continue;
+        };
+        let up = up != reverse;
         rc.tracks.push(TrackConfig {
             id,
             weight,
@@ -207,11 +212,27 @@ vrrp_instance VI_1 {
 "#;
 
     #[test]
+    fn a_refused_script_is_not_tracked() {
+        let parsed = parse_str(CLASSIC, "keepalived.conf");
+        let mut netlink = Netlink::open().unwrap();
+        let plan = plan(&parsed.config, &mut netlink, &|_| None).unwrap();
+        assert!(plan.script_tracks.is_empty());
+        let tracks = &plan.routers[0].config.tracks;
+        assert!(
+            tracks.iter().all(|t| t.id.0 < FIRST_SCRIPT_TRACK),
+            "{tracks:?}"
+        );
+    }
+
+    #[test]
     fn classic_pair_becomes_the_router_config_keepalived_means() {
         let parsed = parse_str(CLASSIC, "keepalived.conf");
         assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
         let mut netlink = Netlink::open().unwrap();
-        let plan = plan(&parsed.config, &mut netlink, &|name| name == "check_http").unwrap();
+        let plan = plan(&parsed.config, &mut netlink, &|name| {
+            Some(name == "check_http")
+        })
+        .unwrap();
         let spec = &plan.routers[0];
         let c = &spec.config;
         assert_eq!(spec.name, "VI_1");
@@ -254,7 +275,7 @@ vrrp_instance VI_1 {
     fn a_failing_first_check_starts_the_router_without_its_weight() {
         let parsed = parse_str(CLASSIC, "keepalived.conf");
         let mut netlink = Netlink::open().unwrap();
-        let plan = plan(&parsed.config, &mut netlink, &|_| false).unwrap();
+        let plan = plan(&parsed.config, &mut netlink, &|_| Some(false)).unwrap();
         let id = plan.script_tracks[0].id;
         assert!(plan.routers[0].config.tracks.contains(&TrackConfig {
             id,
@@ -270,7 +291,7 @@ vrrp_instance VI_1 {
             "keepalived.conf",
         );
         let mut netlink = Netlink::open().unwrap();
-        let err = plan(&parsed.config, &mut netlink, &|_| true).unwrap_err();
+        let err = plan(&parsed.config, &mut netlink, &|_| Some(true)).unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("VI_1") && text.contains("lo:much-too-long") && text.contains("15 bytes"),
@@ -285,7 +306,7 @@ vrrp_instance VI_1 {
             "keepalived.conf",
         );
         let mut netlink = Netlink::open().unwrap();
-        let err = plan(&parsed.config, &mut netlink, &|_| true).unwrap_err();
+        let err = plan(&parsed.config, &mut netlink, &|_| Some(true)).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("VI_1") && text.contains("nosuch0"), "{text}");
     }
