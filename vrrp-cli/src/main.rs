@@ -52,16 +52,17 @@ enum Command {
         )]
         file: PathBuf,
 
-        /// Where to answer `vrrp status`.
-        #[arg(long, value_name = "PATH", default_value = status::DEFAULT_SOCKET)]
+        /// Where to answer `vrrp status` (mode 0660). Default: /run/vrrp/vrrp.sock, or
+        /// /run/vrrp/netns/NAME.sock inside the named network namespace NAME.
+        #[arg(long, value_name = "PATH", default_value_os_t = status::default_socket())]
         status_socket: PathBuf,
     },
 
     /// Show the state of a running daemon: state, effective priority and why, the master,
     /// the last transition and its reason, the peer's checksum form, counters.
     Status {
-        /// The daemon's status socket.
-        #[arg(long, value_name = "PATH", default_value = status::DEFAULT_SOCKET)]
+        /// The daemon's status socket (the same default as `vrrp run --status-socket`).
+        #[arg(long, value_name = "PATH", default_value_os_t = status::default_socket())]
         socket: PathBuf,
 
         /// Print JSON (an array, one object per virtual router).
@@ -288,7 +289,7 @@ fn main() -> ExitCode {
             Ok(routers) => {
                 let mut out = io::stdout().lock();
                 let written = if json {
-                    writeln!(out, "{}", serde_json::Value::Array(routers))
+                    status::write_json(&routers, &mut out)
                 } else {
                     status::render_text(&routers, &mut out)
                 };

@@ -46,7 +46,10 @@ pub enum DaemonError {
     /// The I/O layer failed.
     #[error(transparent)]
     Io(#[from] vrrp_io::Error),
-    /// The status socket could not be set up.
+    /// The status socket could not be created (the error names the path).
+    #[error("status socket: {0}")]
+    StatusBind(#[from] status::BindError),
+    /// The status socket could not be served.
     #[error("status socket {}: {source}", path.display())]
     StatusSocket {
         /// Its path.
@@ -175,7 +178,7 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
         path: opts.status_socket.clone(),
         source,
     };
-    let listener = status::bind(&opts.status_socket).map_err(status_error)?;
+    let status_socket = status::bind(&opts.status_socket)?;
     let mut notifier = Notifier::new(loaded.notify.clone());
     for r in &loaded.plan.routers {
         if notifier.has_scripts(&r.name) {
@@ -186,11 +189,18 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
         }
     }
     let notifier = Arc::new(Mutex::new(notifier));
-    let observer = make_observer(notifier.clone());
+    let track_names = status::SharedTrackNames::new(status::TrackNames::from_plan(&loaded.plan));
+    let observer = make_observer(notifier.clone(), track_names.clone());
     let event_loop = EventLoop::new(loaded.plan.routers.clone())?.with_observer(observer);
     let handle = event_loop.handle();
     let checkers = Arc::new(Mutex::new(start_checkers(&loaded, &handle)));
-    status::serve(listener, handle.clone()).map_err(status_error)?;
+    let status_handle = handle.clone();
+    status::serve(
+        &status_socket,
+        move || status_handle.status().unwrap_or_default(),
+        track_names.clone(),
+    )
+    .map_err(status_error)?;
 
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGTERM,
@@ -206,7 +216,7 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
             .spawn(move || {
                 for sig in signals.forever() {
                     if sig == signal_hook::consts::SIGHUP {
-                        reload(&path, &handle, &checkers, &notifier);
+                        reload(&path, &handle, &checkers, &notifier, &track_names);
                     } else {
                         tracing::info!("signal {sig}: shutting down (priority 0, VIPs removed)");
                         handle.shutdown();
@@ -229,7 +239,8 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     return_free_memory();
     raise_scheduling_priority();
     let result = event_loop.run();
-    let _ = std::fs::remove_file(&opts.status_socket);
+    // Removes the socket file unless another daemon has taken the path over since.
+    drop(status_socket);
     result?;
     tracing::info!("stopped");
     Ok(())
@@ -296,6 +307,7 @@ fn reload(
     handle: &Handle,
     checkers: &Mutex<Vec<Checker>>,
     notifier: &Mutex<Notifier>,
+    track_names: &status::SharedTrackNames,
 ) {
     tracing::info!("SIGHUP: reloading {}", path.display());
     let loaded = {
@@ -325,6 +337,7 @@ fn reload(
             return;
         }
     }
+    track_names.replace(status::TrackNames::from_plan(&loaded.plan));
     // A router kept over the reload knows its tracks' last states; the checkers start
     // from `initial`, so make the two agree (no-ops when they already do).
     for t in &loaded.plan.script_tracks {
@@ -350,7 +363,10 @@ fn reload(
     tracing::info!("reloaded: {} virtual router(s)", loaded.plan.routers.len());
 }
 
-fn make_observer(notifier: Arc<Mutex<Notifier>>) -> vrrp_io::event_loop::Observer {
+fn make_observer(
+    notifier: Arc<Mutex<Notifier>>,
+    track_names: status::SharedTrackNames,
+) -> vrrp_io::event_loop::Observer {
     let mut peer_forms = std::collections::HashSet::new();
     Box::new(move |event: &DriverEvent| match event {
         DriverEvent::Router {
@@ -358,6 +374,7 @@ fn make_observer(notifier: Arc<Mutex<Notifier>>) -> vrrp_io::event_loop::Observe
             event,
         } => match event {
             Event::StateChanged { from, to, reason } => {
+                let reason = track_names.with(|names| names.describe(name, *reason));
                 tracing::info!("{name}: {from} -> {to}: {reason}");
                 if let Ok(n) = notifier.lock() {
                     n.state_changed(name, *to);

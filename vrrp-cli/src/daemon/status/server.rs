@@ -1,0 +1,179 @@
+//! The daemon's side: answers each connection on its own short-lived thread, with
+//! deadlines and limits so that no client can stall another or grow the daemon.
+//!
+//! Protocol: the client sends one line (`status`), the server answers one line, a JSON
+//! array of [`RouterReport`]s, and closes. A connection beyond the limit, or a request
+//! longer than the limit, gets one line `{"error": "..."}` (written only if it fits in
+//! the socket buffer at once) and is closed.
+
+use std::io;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use vrrp_io::RouterStatus;
+
+use super::deadline::{self, LineEnd};
+use super::model::{ErrorReply, RouterReport, SharedTrackNames};
+use super::socket::StatusSocket;
+
+/// Where the routers' status comes from: the daemon passes a closure calling
+/// `vrrp_io::Handle::status`, tests a fake.
+pub type StatusSource = dyn Fn() -> Vec<RouterStatus> + Send + Sync;
+
+/// The server's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time from accepting a connection to the end of its request line.
+    pub request_deadline: Duration,
+    /// Time to write the whole reply once it is ready.
+    pub reply_deadline: Duration,
+    /// The longest request, newline included.
+    pub max_request: usize,
+    /// Connections served at once; more are closed at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    /// 1 s to send the request, 2 s to take the reply, 4 KiB per request, 16 connections.
+    fn default() -> Self {
+        Limits {
+            request_deadline: Duration::from_secs(1),
+            reply_deadline: Duration::from_secs(2),
+            max_request: 4096,
+            max_connections: 16,
+        }
+    }
+}
+
+/// Serves status requests on `socket` with the default [`Limits`], from a thread, until
+/// the process ends. `source` is asked once per request; `names` names the tracks and
+/// may be replaced at any time (on reload).
+pub fn serve<F>(socket: &StatusSocket, source: F, names: SharedTrackNames) -> io::Result<()>
+where
+    F: Fn() -> Vec<RouterStatus> + Send + Sync + 'static,
+{
+    serve_with(socket, Arc::new(source), names, Limits::default())
+}
+
+/// [`serve`] with explicit limits.
+pub fn serve_with(
+    socket: &StatusSocket,
+    source: Arc<StatusSource>,
+    names: SharedTrackNames,
+    limits: Limits,
+) -> io::Result<()> {
+    let listener = socket.listener().try_clone()?;
+    let open = Arc::new(AtomicUsize::new(0));
+    std::thread::Builder::new()
+        .name("status".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                match stream {
+                    Ok(stream) => dispatch(stream, &source, &names, &open, limits),
+                    Err(e) => {
+                        // Out of file descriptors or memory: wait instead of spinning
+                        // on an error that repeats until something is closed.
+                        tracing::debug!("status socket: accept failed: {e}");
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// One connection slot; gives it back when the connection's thread ends.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn dispatch(
+    stream: UnixStream,
+    source: &Arc<StatusSource>,
+    names: &SharedTrackNames,
+    open: &Arc<AtomicUsize>,
+    limits: Limits,
+) {
+    if open.fetch_add(1, Ordering::AcqRel) >= limits.max_connections {
+        open.fetch_sub(1, Ordering::AcqRel);
+        refuse(
+            &stream,
+            &format!(
+                "busy: {} status connections open, try again",
+                limits.max_connections
+            ),
+        );
+        return;
+    }
+    let slot = Slot(open.clone());
+    let (source, names) = (source.clone(), names.clone());
+    // If the thread cannot start, the closure (and with it the slot and the stream) is
+    // dropped: the client sees the connection closed and may retry.
+    let spawned = std::thread::Builder::new()
+        .name("status-client".into())
+        .spawn(move || {
+            let _slot = slot;
+            if let Err(e) = answer(&stream, &*source, &names, limits) {
+                tracing::debug!("status client: {e}");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("status socket: cannot start a thread for a client: {e}");
+    }
+}
+
+/// One best-effort error line, never blocking, then the connection is closed.
+fn refuse(stream: &UnixStream, why: &str) {
+    let Ok(mut line) = serde_json::to_vec(&ErrorReply {
+        error: why.to_owned(),
+    }) else {
+        return;
+    };
+    line.push(b'\n');
+    if stream.set_nonblocking(true).is_ok() {
+        let _ = io::Write::write(&mut &*stream, &line);
+    }
+}
+
+fn answer(
+    stream: &UnixStream,
+    source: &StatusSource,
+    names: &SharedTrackNames,
+    limits: Limits,
+) -> io::Result<()> {
+    let request_deadline = Instant::now() + limits.request_deadline;
+    // The request's content is not needed (there is one question), so it is not kept.
+    match deadline::read_line(stream, request_deadline, limits.max_request, None)? {
+        LineEnd::Newline => {}
+        // Closed before asking: nobody to answer, and no reason to make the event loop
+        // take a snapshot for a flood of connect-and-close.
+        LineEnd::Eof => return Ok(()),
+        LineEnd::TooLong => {
+            refuse(
+                stream,
+                &format!("request longer than {} bytes", limits.max_request),
+            );
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("request longer than {} bytes, closed", limits.max_request),
+            ));
+        }
+    }
+    let routers = source();
+    let reports: Vec<RouterReport> = names.with(|names| {
+        routers
+            .iter()
+            .map(|r| RouterReport::new(r, names))
+            .collect()
+    });
+    let mut body = serde_json::to_vec(&reports).map_err(io::Error::other)?;
+    body.push(b'\n');
+    deadline::write_all(stream, &body, Instant::now() + limits.reply_deadline)?;
+    stream.shutdown(std::net::Shutdown::Both)
+}
