@@ -42,7 +42,9 @@ pub mod wire;
 pub use clock::Clock;
 
 #[cfg(feature = "alloc")]
-pub use routers::{InsertError, InterfaceId, RouterKey, Routers, UnattributedStatistics};
+pub use routers::{
+    InsertError, InterfaceId, RouterKey, Routers, UnattributedDrop, UnattributedStatistics,
+};
 pub use time::Instant;
 pub use types::{Centiseconds, Family, Priority, Version, Vrid};
 pub use vip::{Label, LabelError, VirtualAddress};

@@ -6,9 +6,10 @@
 //! routers than with one.
 
 use alloc::boxed::Box;
-use alloc::collections::BinaryHeap;
+use alloc::collections::{BinaryHeap, VecDeque};
 use alloc::vec::Vec;
 use core::cmp::Reverse;
+use core::net::IpAddr;
 
 use crate::router::{DropCounters, DropReason, Output, VirtualRouter};
 use crate::time::Instant;
@@ -42,11 +43,30 @@ pub enum InsertError {
 /// Counters for packets that reached no router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UnattributedStatistics {
-    /// Valid adverts for a VRID not configured here (vrrpv3StatisticsVrIdErrors).
+    /// Valid adverts for a VRID not configured here (RFC 6527's router-wide
+    /// vrrpv3RouterVrIdErrors).
     pub unknown_vrid: u64,
-    /// Packets refused by the codec before their VRID could be trusted.
+    /// Packets refused by the codec before their VRID could be trusted (VRID 0, too
+    /// short to carry one, or naming no router here).
     pub drops: DropCounters,
 }
+
+/// A packet that reached no router, for the embedder to log (see
+/// [`Routers::poll_unattributed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnattributedDrop {
+    /// Where it arrived.
+    pub interface: InterfaceId,
+    /// Its source.
+    pub from: IpAddr,
+    /// Why it was dropped; an advert for a VRID not configured here is
+    /// [`DropReason::VridMismatch`].
+    pub reason: DropReason,
+}
+
+/// Unattributed drops waiting for [`Routers::poll_unattributed`]: a flood is counted in
+/// full but queued only this far, so it cannot grow the queue.
+const UNATTRIBUTED_QUEUE: usize = 64;
 
 const NO_ROUTER: u32 = u32::MAX;
 
@@ -98,6 +118,7 @@ pub struct Routers {
     heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
     ready: Vec<u32>,
     unattributed: UnattributedStatistics,
+    unattributed_queue: VecDeque<UnattributedDrop>,
     next_generation: u32,
 }
 
@@ -212,6 +233,8 @@ impl Routers {
                     Some(slot) => slot.router.handle_advert(now, meta, &repr, form),
                     None => {
                         self.unattributed.unknown_vrid += 1;
+                        let reason = DropReason::VridMismatch(repr.vrid.get());
+                        self.queue_unattributed(interface, meta.src, reason);
                         return;
                     }
                 }
@@ -225,7 +248,9 @@ impl Routers {
                 match self.slot_mut(index) {
                     Some(slot) => slot.router.record_drop(meta.src, error),
                     None => {
-                        self.unattributed.drops.record(&DropReason::Decode(error));
+                        let reason = DropReason::Decode(error);
+                        self.unattributed.drops.record(&reason);
+                        self.queue_unattributed(interface, meta.src, reason);
                         return;
                     }
                 }
@@ -303,6 +328,23 @@ impl Routers {
         let slot = self.slots.get_mut(index as usize)?.as_mut()?;
         let key = slot.key;
         slot.router.poll_output().map(|o| (key, o))
+    }
+
+    /// The next packet that reached no router (an unknown VRID, VRID 0, too short to
+    /// name one), oldest first. Counted in [`Routers::unattributed_statistics`] whether
+    /// or not anyone polls; at most a few dozen wait here.
+    pub fn poll_unattributed(&mut self) -> Option<UnattributedDrop> {
+        self.unattributed_queue.pop_front()
+    }
+
+    fn queue_unattributed(&mut self, interface: InterfaceId, from: IpAddr, reason: DropReason) {
+        if self.unattributed_queue.len() < UNATTRIBUTED_QUEUE {
+            self.unattributed_queue.push_back(UnattributedDrop {
+                interface,
+                from,
+                reason,
+            });
+        }
     }
 
     /// Shuts every router down (priority-0 adverts from masters).

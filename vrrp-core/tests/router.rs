@@ -18,8 +18,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use vrrp_core::router::{
-    master_down_interval_micros, skew_time_micros, ConfigError, DropCounters, DropReason, Event,
-    Output, Reason, RouterConfig, State, TrackConfig, TrackId, VipList, VirtualRouter,
+    master_down_interval_micros, skew_time_micros, ConfigError, DropCounter, DropCounters,
+    DropReason, Event, Output, Reason, RouterConfig, State, TrackConfig, TrackId, VipList,
+    VirtualRouter,
 };
 use vrrp_core::sim::{LinkModel, NodeId, Sim, Transition};
 use vrrp_core::wire::{
@@ -2014,6 +2015,40 @@ fn routers_count_unknown_vrids_and_drops() {
         routers.unattributed_statistics().drops.packet_length_errors,
         1
     );
+    // Each is also handed out once, for logging, with where and why.
+    let drops: Vec<(InterfaceId, DropReason)> = std::iter::from_fn(|| routers.poll_unattributed())
+        .map(|d| (d.interface, d.reason))
+        .collect();
+    assert_eq!(drops.len(), 4, "{drops:?}");
+    assert_eq!(drops[0], (InterfaceId(2), DropReason::VridMismatch(7)));
+    assert_eq!(drops[1], (IF1, DropReason::VridMismatch(77)));
+    assert_eq!(drops[2].1.counter(), DropCounter::ChecksumErrors);
+    assert_eq!(drops[3].1.counter(), DropCounter::PacketLengthErrors);
+    // A flood is counted in full but queued only so far.
+    for _ in 0..10_000 {
+        routers.handle_packet(t, IF1, &meta, &[0x31]);
+    }
+    assert_eq!(
+        routers.unattributed_statistics().drops.packet_length_errors,
+        10_001
+    );
+    assert!(std::iter::from_fn(|| routers.poll_unattributed()).count() <= 64);
+}
+
+/// Every drop reason is counted under the counter its name says, and the names are the
+/// status and metrics keys.
+#[test]
+fn drop_counters_are_named_and_enumerable() {
+    let mut vr = VirtualRouter::new(backup_b(), Instant::ZERO).expect("valid");
+    let mut adv = Advert::classic(101);
+    adv.auth = Auth::None;
+    vr.handle_packet(at(SECOND), &adv.meta(), &adv.bytes());
+    let drops = vr.statistics().drops;
+    assert_eq!(drops.get(DropCounter::AuthTypeMismatch), 1);
+    assert_eq!(drops.total(), 1);
+    let names: Vec<&str> = drops.iter().map(|(c, _)| c.name()).collect();
+    assert_eq!(names.len(), DropCounter::ALL.len());
+    assert!(names.contains(&"auth_type_mismatch") && names.contains(&"unrelated_addresses"));
 }
 
 /// The timer heap answers the true earliest deadline after any mix of packets (which move

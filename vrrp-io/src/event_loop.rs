@@ -41,6 +41,7 @@ use crate::shell::{self, Outbox};
 use crate::socket::{RecvBatch, VrrpSocket};
 use crate::sys;
 use crate::worker::AddressWorker;
+use vrrp_core::UnattributedStatistics;
 
 /// Datagrams read per socket and wake-up at most (in batches), so that a flood on one
 /// link cannot starve the others or the timers; the rest waits for the next wake-up.
@@ -62,6 +63,7 @@ enum Command {
     SetTrack { name: String, id: TrackId, up: bool },
     Reload(Vec<RouterSpec>, Sender<Result<ReloadSummary>>),
     Status(Sender<Vec<RouterStatus>>),
+    Unattributed(Sender<UnattributedStatistics>),
     Subscribe(Sender<DriverEvent>),
     Shutdown,
 }
@@ -108,6 +110,16 @@ impl Handle {
     pub fn status(&self) -> Option<Vec<RouterStatus>> {
         let (tx, rx) = mpsc::channel();
         if !self.send(Command::Status(tx)) {
+            return None;
+        }
+        rx.recv_timeout(Duration::from_secs(5)).ok()
+    }
+
+    /// Counters of packets that reached no router (unknown VRIDs, VRID 0, too short),
+    /// or `None` if the loop has stopped.
+    pub fn unattributed_statistics(&self) -> Option<UnattributedStatistics> {
+        let (tx, rx) = mpsc::channel();
+        if !self.send(Command::Unattributed(tx)) {
             return None;
         }
         rx.recv_timeout(Duration::from_secs(5)).ok()
@@ -370,6 +382,9 @@ impl EventLoop {
                 }
                 Command::Status(reply) => {
                     let _ = reply.send(self.driver.status(now));
+                }
+                Command::Unattributed(reply) => {
+                    let _ = reply.send(self.driver.unattributed_statistics());
                 }
                 Command::Subscribe(tx) => self.subscribers.push(tx),
                 Command::Shutdown => return true,

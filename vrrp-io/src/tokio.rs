@@ -64,6 +64,7 @@ enum Command {
     SetTrack { name: String, id: TrackId, up: bool },
     Reload(Vec<RouterSpec>, oneshot::Sender<Result<ReloadSummary>>),
     Status(oneshot::Sender<Vec<RouterStatus>>),
+    Unattributed(oneshot::Sender<vrrp_core::UnattributedStatistics>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -145,6 +146,15 @@ impl Runner {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(Command::Status(tx))
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
+    }
+
+    /// Counters of packets that reached no router (unknown VRIDs, VRID 0, too short).
+    pub async fn unattributed_statistics(&self) -> Result<vrrp_core::UnattributedStatistics> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Unattributed(tx))
             .map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)
     }
@@ -284,6 +294,9 @@ impl Task {
             }
             Command::Status(reply) => {
                 let _ = reply.send(self.driver.status(now));
+            }
+            Command::Unattributed(reply) => {
+                let _ = reply.send(self.driver.unattributed_statistics());
             }
             Command::Shutdown(reply) => return Some(reply),
         }

@@ -3,6 +3,7 @@
 //! `vrrp status` on a Unix socket, and handles SIGTERM / SIGINT (graceful shutdown) and
 //! SIGHUP (reload keeping unchanged routers' state).
 
+pub mod drop_log;
 pub mod notify;
 pub mod script_security;
 pub mod scripts;
@@ -10,6 +11,7 @@ pub mod spec;
 pub mod status;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -368,6 +370,19 @@ fn make_observer(
     track_names: status::SharedTrackNames,
 ) -> vrrp_io::event_loop::Observer {
     let mut peer_forms = std::collections::HashSet::new();
+    let mut drops = drop_log::DropLog::new();
+    // The first of each (peer, reason) a minute at warning level, the rest at debug.
+    let mut note = move |from: IpAddr, counter: &'static str, line: &dyn std::fmt::Display| {
+        match drops.admit(std::time::Instant::now(), from, counter) {
+            drop_log::Verdict::Log => tracing::warn!(
+                "{line} (counted as {counter}; more of these from {from} are logged at most once a minute)"
+            ),
+            drop_log::Verdict::TooManySources => tracing::warn!(
+                "{line} (packets to drop come from too many senders to log each; see the counters in `vrrp status`)"
+            ),
+            drop_log::Verdict::Quiet => tracing::debug!("{line}"),
+        }
+    };
     Box::new(move |event: &DriverEvent| match event {
         DriverEvent::Router {
             router: name,
@@ -386,7 +401,11 @@ fn make_observer(
                     n.set_priority(name, to.get());
                 }
             }
-            Event::Dropped { .. } => tracing::debug!("{name}: {event}"),
+            Event::Dropped { from, reason } => note(
+                *from,
+                reason.counter().name(),
+                &format_args!("{name}: {event}"),
+            ),
             // One line per peer and form, not one per router: a peer with 255 VRIDs on a
             // link would otherwise say the same thing 255 times.
             Event::PeerChecksumForm { from, form } => {
@@ -396,10 +415,16 @@ fn make_observer(
                     tracing::debug!("{name}: {event}");
                 }
             }
-            Event::OwnerConflict { .. } | Event::AddressListMismatch { .. } => {
-                tracing::warn!("{name}: {event}")
+            Event::OwnerConflict { from } => {
+                note(*from, "owner_conflict", &format_args!("{name}: {event}"))
             }
+            Event::AddressListMismatch { from } => note(
+                *from,
+                "address_list_errors",
+                &format_args!("{name}: {event}"),
+            ),
         },
+        DriverEvent::Dropped { from, reason, .. } => note(*from, reason.counter().name(), &event),
         DriverEvent::VipRestored { .. } => tracing::warn!("{event}"),
         DriverEvent::Link { .. } => tracing::info!("{event}"),
         DriverEvent::IoError { .. } => tracing::warn!("{event}"),

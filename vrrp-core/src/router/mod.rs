@@ -47,7 +47,7 @@ pub use config::{
 };
 pub use event::{DropReason, Event, Reason, State};
 pub use output::{Announce, Output, Payload, Transmit, VipList};
-pub use stats::{DropCounters, Statistics};
+pub use stats::{DropCounter, DropCounters, Statistics};
 pub use timers::{master_down_interval_micros, skew_time_micros};
 
 use alloc::collections::VecDeque;

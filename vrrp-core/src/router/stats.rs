@@ -56,51 +56,145 @@ pub struct DropCounters {
     pub unrelated_addresses: u64,
 }
 
-impl DropCounters {
-    /// Counts one drop.
-    pub(crate) fn record(&mut self, reason: &DropReason) {
-        let counter = match reason {
+/// One drop counter of [`DropCounters`]: what a [`DropReason`] is counted under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum DropCounter {
+    /// [`DropCounters::ip_ttl_errors`].
+    IpTtlErrors,
+    /// [`DropCounters::packet_length_errors`].
+    PacketLengthErrors,
+    /// [`DropCounters::version_errors`].
+    VersionErrors,
+    /// [`DropCounters::invalid_type`].
+    InvalidType,
+    /// [`DropCounters::checksum_errors`].
+    ChecksumErrors,
+    /// [`DropCounters::vrid_errors`].
+    VridErrors,
+    /// [`DropCounters::interval_errors`].
+    IntervalErrors,
+    /// [`DropCounters::invalid_auth_type`].
+    InvalidAuthType,
+    /// [`DropCounters::auth_type_mismatch`].
+    AuthTypeMismatch,
+    /// [`DropCounters::auth_failures`].
+    AuthFailures,
+    /// [`DropCounters::address_owner`].
+    AddressOwner,
+    /// [`DropCounters::unknown_unicast_source`].
+    UnknownUnicastSource,
+    /// [`DropCounters::unrelated_addresses`].
+    UnrelatedAddresses,
+}
+
+impl DropCounter {
+    /// Every counter, in [`DropCounters`]' field order.
+    pub const ALL: [DropCounter; 13] = [
+        DropCounter::IpTtlErrors,
+        DropCounter::PacketLengthErrors,
+        DropCounter::VersionErrors,
+        DropCounter::InvalidType,
+        DropCounter::ChecksumErrors,
+        DropCounter::VridErrors,
+        DropCounter::IntervalErrors,
+        DropCounter::InvalidAuthType,
+        DropCounter::AuthTypeMismatch,
+        DropCounter::AuthFailures,
+        DropCounter::AddressOwner,
+        DropCounter::UnknownUnicastSource,
+        DropCounter::UnrelatedAddresses,
+    ];
+
+    /// The counter's field name (`vrid_errors`): the name logs, the status JSON and
+    /// metrics use.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DropCounter::IpTtlErrors => "ip_ttl_errors",
+            DropCounter::PacketLengthErrors => "packet_length_errors",
+            DropCounter::VersionErrors => "version_errors",
+            DropCounter::InvalidType => "invalid_type",
+            DropCounter::ChecksumErrors => "checksum_errors",
+            DropCounter::VridErrors => "vrid_errors",
+            DropCounter::IntervalErrors => "interval_errors",
+            DropCounter::InvalidAuthType => "invalid_auth_type",
+            DropCounter::AuthTypeMismatch => "auth_type_mismatch",
+            DropCounter::AuthFailures => "auth_failures",
+            DropCounter::AddressOwner => "address_owner",
+            DropCounter::UnknownUnicastSource => "unknown_unicast_source",
+            DropCounter::UnrelatedAddresses => "unrelated_addresses",
+        }
+    }
+}
+
+impl DropReason {
+    /// The counter this drop is counted under.
+    pub fn counter(&self) -> DropCounter {
+        match self {
             DropReason::Decode(e) => match e {
-                DecodeError::BadHopLimit(_) => &mut self.ip_ttl_errors,
+                DecodeError::BadHopLimit(_) => DropCounter::IpTtlErrors,
                 DecodeError::TooShort { .. } | DecodeError::LengthMismatch { .. } => {
-                    &mut self.packet_length_errors
+                    DropCounter::PacketLengthErrors
                 }
                 DecodeError::BadVersion(_)
                 | DecodeError::V2OverIpv6
-                | DecodeError::VersionMismatch { .. } => &mut self.version_errors,
-                DecodeError::BadType(_) => &mut self.invalid_type,
-                DecodeError::BadChecksum { .. } => &mut self.checksum_errors,
-                DecodeError::VridZero => &mut self.vrid_errors,
-                DecodeError::IntervalZero => &mut self.interval_errors,
+                | DecodeError::VersionMismatch { .. } => DropCounter::VersionErrors,
+                DecodeError::BadType(_) => DropCounter::InvalidType,
+                DecodeError::BadChecksum { .. } => DropCounter::ChecksumErrors,
+                DecodeError::VridZero => DropCounter::VridErrors,
+                DecodeError::IntervalZero => DropCounter::IntervalErrors,
                 DecodeError::AuthIpAhUnsupported | DecodeError::UnknownAuthType(_) => {
-                    &mut self.invalid_auth_type
+                    DropCounter::InvalidAuthType
                 }
-                DecodeError::AuthTypeMismatch { .. } => &mut self.auth_type_mismatch,
-                DecodeError::AuthFailure => &mut self.auth_failures,
+                DecodeError::AuthTypeMismatch { .. } => DropCounter::AuthTypeMismatch,
+                DecodeError::AuthFailure => DropCounter::AuthFailures,
             },
-            DropReason::IntervalMismatch { .. } => &mut self.interval_errors,
-            DropReason::AddressOwner => &mut self.address_owner,
-            DropReason::VridMismatch(_) => &mut self.vrid_errors,
-            DropReason::UnknownUnicastSource => &mut self.unknown_unicast_source,
-            DropReason::UnrelatedAddresses => &mut self.unrelated_addresses,
-        };
-        *counter += 1;
+            DropReason::IntervalMismatch { .. } => DropCounter::IntervalErrors,
+            DropReason::AddressOwner => DropCounter::AddressOwner,
+            DropReason::VridMismatch(_) => DropCounter::VridErrors,
+            DropReason::UnknownUnicastSource => DropCounter::UnknownUnicastSource,
+            DropReason::UnrelatedAddresses => DropCounter::UnrelatedAddresses,
+        }
+    }
+}
+
+impl DropCounters {
+    /// Counts one drop.
+    pub(crate) fn record(&mut self, reason: &DropReason) {
+        *self.get_mut(reason.counter()) += 1;
+    }
+
+    /// The value of one counter.
+    pub fn get(&self, counter: DropCounter) -> u64 {
+        let mut copy = *self;
+        *copy.get_mut(counter)
+    }
+
+    /// Every counter with its name, in field order.
+    pub fn iter(&self) -> impl Iterator<Item = (DropCounter, u64)> + '_ {
+        DropCounter::ALL.into_iter().map(|c| (c, self.get(c)))
+    }
+
+    fn get_mut(&mut self, counter: DropCounter) -> &mut u64 {
+        match counter {
+            DropCounter::IpTtlErrors => &mut self.ip_ttl_errors,
+            DropCounter::PacketLengthErrors => &mut self.packet_length_errors,
+            DropCounter::VersionErrors => &mut self.version_errors,
+            DropCounter::InvalidType => &mut self.invalid_type,
+            DropCounter::ChecksumErrors => &mut self.checksum_errors,
+            DropCounter::VridErrors => &mut self.vrid_errors,
+            DropCounter::IntervalErrors => &mut self.interval_errors,
+            DropCounter::InvalidAuthType => &mut self.invalid_auth_type,
+            DropCounter::AuthTypeMismatch => &mut self.auth_type_mismatch,
+            DropCounter::AuthFailures => &mut self.auth_failures,
+            DropCounter::AddressOwner => &mut self.address_owner,
+            DropCounter::UnknownUnicastSource => &mut self.unknown_unicast_source,
+            DropCounter::UnrelatedAddresses => &mut self.unrelated_addresses,
+        }
     }
 
     /// Sum of all drop counters.
     pub fn total(&self) -> u64 {
-        self.ip_ttl_errors
-            + self.packet_length_errors
-            + self.version_errors
-            + self.invalid_type
-            + self.checksum_errors
-            + self.vrid_errors
-            + self.interval_errors
-            + self.invalid_auth_type
-            + self.auth_type_mismatch
-            + self.auth_failures
-            + self.address_owner
-            + self.unknown_unicast_source
-            + self.unrelated_addresses
+        self.iter().map(|(_, n)| n).sum()
     }
 }

@@ -66,7 +66,9 @@ use std::sync::Arc;
 
 use vrrp_core::router::{Output, State, TrackId, VipList, VirtualRouter};
 use vrrp_core::wire::RxMeta;
-use vrrp_core::{Family, Instant, InterfaceId, RouterKey, Routers, VirtualAddress};
+use vrrp_core::{
+    Family, Instant, InterfaceId, RouterKey, Routers, UnattributedStatistics, VirtualAddress,
+};
 
 use crate::error::{Error, Result};
 use crate::monitor::NetEvent;
@@ -467,6 +469,12 @@ impl Driver {
         self.entries.values().map(|e| &*e.name)
     }
 
+    /// Counters of packets that reached no router: adverts for VRIDs not configured
+    /// here, and packets refused before their VRID could be trusted.
+    pub fn unattributed_statistics(&self) -> UnattributedStatistics {
+        *self.routers.unattributed_statistics()
+    }
+
     /// A snapshot of every router, sorted by name.
     pub fn status(&self, now: Instant) -> Vec<RouterStatus> {
         let mut out: Vec<RouterStatus> = self
@@ -823,6 +831,18 @@ impl Driver {
 
     /// Moves every router output into the action queues.
     fn drain(&mut self) {
+        while let Some(drop) = self.routers.poll_unattributed() {
+            let interface = self
+                .interfaces
+                .get(drop.interface.0 as usize)
+                .cloned()
+                .unwrap_or_default();
+            self.notices.push_back(Action::Notify(DriverEvent::Dropped {
+                interface,
+                from: drop.from,
+                reason: drop.reason,
+            }));
+        }
         while let Some((key, output)) = self.routers.poll_output() {
             // Adverts are the hot path: no name or interface lookup for them.
             if let Output::Transmit(t) = output {

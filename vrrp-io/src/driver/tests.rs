@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use vrrp_core::router::{Event, Reason, RouterConfig, State};
+use vrrp_core::wire::RxMeta;
 use vrrp_core::{Instant, Priority, VirtualAddress, Vrid};
 
 use super::*;
@@ -558,4 +559,32 @@ fn two_routers_with_one_name_or_one_vrid_on_a_link_are_refused() {
         Err(Error::DuplicateRouter(_))
     ));
     assert_eq!(d.len(), 1);
+}
+
+#[test]
+fn a_packet_for_no_router_here_is_counted_and_reported_with_its_interface() {
+    let mut d = host();
+    d.add(Instant::ZERO, spec("VI_1", "eth0", 51, "192.168.100.12"))
+        .expect("starts");
+    drain(&mut d, Instant::ZERO);
+    let socket = d.sockets()[0].key;
+    let meta = RxMeta::v4(
+        "192.168.100.99".parse().unwrap(),
+        vrrp_core::wire::VRRP_MULTICAST_V4,
+        255,
+    );
+    // Too short to name a VRID.
+    d.handle_packet(secs(1), socket, &meta, &[0x31]);
+    let actions = drain(&mut d, secs(1));
+    assert!(
+        actions.iter().any(|a| matches!(
+            a,
+            Action::Notify(DriverEvent::Dropped { interface, from, reason })
+                if interface == "eth0"
+                    && *from == ip("192.168.100.99")
+                    && reason.counter() == vrrp_core::router::DropCounter::PacketLengthErrors
+        )),
+        "{actions:?}"
+    );
+    assert_eq!(d.unattributed_statistics().drops.packet_length_errors, 1);
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use vrrp_core::router::{
-    Event, Payload, Reason, RouterConfig, State, Statistics, TrackId, TrackShare, VipList,
+    DropReason, Event, Payload, Reason, RouterConfig, State, Statistics, TrackId, TrackShare,
+    VipList,
 };
 use vrrp_core::wire::ChecksumForm;
 use vrrp_core::{Centiseconds, Family, InterfaceId, Priority, VirtualAddress, Vrid};
@@ -162,6 +163,17 @@ pub enum DriverEvent {
         /// Present at all.
         present: bool,
     },
+    /// A packet that reached no router: an advert for a VRID not configured on its
+    /// interface, or one refused before its VRID could be trusted (VRID 0, too short).
+    /// Counted in `Driver::unattributed_statistics`.
+    Dropped {
+        /// The interface it arrived on.
+        interface: String,
+        /// Its source.
+        from: IpAddr,
+        /// Why.
+        reason: DropReason,
+    },
     /// An I/O action failed (sending, adding a VIP, ...). The protocol goes on.
     IoError {
         /// The router it concerns, if one.
@@ -179,7 +191,7 @@ impl DriverEvent {
                 Some(router)
             }
             DriverEvent::IoError { router, .. } => router.as_deref(),
-            DriverEvent::Link { .. } => None,
+            DriverEvent::Link { .. } | DriverEvent::Dropped { .. } => None,
         }
     }
 }
@@ -210,6 +222,14 @@ impl std::fmt::Display for DriverEvent {
                 router: None,
                 error,
             } => write!(f, "{error}"),
+            DriverEvent::Dropped {
+                interface,
+                from,
+                reason,
+            } => write!(
+                f,
+                "{interface}: dropped a packet from {from} for no router here: {reason}"
+            ),
         }
     }
 }
