@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::config::{self, Config, Parsed};
+use crate::preflight::{self, HostChecks};
 
 /// Exit status when the configuration would run (warnings allowed).
 pub const EXIT_OK: i32 = 0;
@@ -15,9 +16,20 @@ pub const EXIT_UNREADABLE: i32 = 2;
 
 /// Checks the file at `path`, writes the report to `out` and returns the exit status:
 /// [`EXIT_OK`], [`EXIT_ERRORS`] or [`EXIT_UNREADABLE`] (the reason then goes to `err`).
-pub fn run(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<i32> {
+///
+/// Besides the syntax, every check `vrrp run` makes before starting is made (see
+/// [`preflight`]), with this host's interfaces, addresses and scripts when `host` says
+/// so, and every problem is reported.
+pub fn run(
+    path: &Path,
+    host: HostChecks,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
     match config::load(path) {
-        Ok(parsed) => {
+        Ok(mut parsed) => {
+            let found = preflight::check(&parsed.config, host);
+            parsed.diagnostics.extend(found);
             report(path, &parsed, out)?;
             Ok(if parsed.has_errors() {
                 EXIT_ERRORS

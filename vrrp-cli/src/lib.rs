@@ -10,9 +10,11 @@
 //! - [`daemon`]: `vrrp run` and `vrrp status`: keepalived.conf to running routers, check
 //!   and notify scripts, signals, the status socket.
 //! - [`demo`]: `vrrp demo`, the classic pair failing over in the simulator.
+//! - [`preflight`]: what `vrrp run` would refuse, checked by `vrrp check`.
 
 pub mod check;
 pub mod config;
 pub mod daemon;
 pub mod decode;
 pub mod demo;
+pub mod preflight;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Parser, Subcommand};
 use vrrp_cli::daemon::{self, status};
-use vrrp_cli::{check, config, decode, demo};
+use vrrp_cli::{check, config, decode, demo, preflight};
 
 /// VRRP (RFC 3768 / RFC 9568) for keepalived users: reads the VRRP part of your
 /// keepalived.conf as it is.
@@ -98,6 +98,11 @@ enum Command {
             default_value = config::DEFAULT_PATH
         )]
         file: PathBuf,
+
+        /// Check a file meant for another host: skip what depends on this one
+        /// (interfaces, their addresses, scripts).
+        #[arg(long)]
+        no_host_checks: bool,
     },
 
     /// Print the VRRP packets of capture files, or of a live interface, like `tcpdump -vv`.
@@ -172,12 +177,12 @@ fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
 
-fn run_check(file: &std::path::Path) -> u8 {
+fn run_check(file: &std::path::Path, host: preflight::HostChecks) -> u8 {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let stderr = io::stderr();
     let mut err = stderr.lock();
-    match check::run(file, &mut out, &mut err) {
+    match check::run(file, host, &mut out, &mut err) {
         Ok(code) => code as u8,
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
@@ -308,7 +313,17 @@ fn main() -> ExitCode {
                 1
             }
         },
-        Command::Check { file } => run_check(&file),
+        Command::Check {
+            file,
+            no_host_checks,
+        } => run_check(
+            &file,
+            if no_host_checks {
+                preflight::HostChecks::Off
+            } else {
+                preflight::HostChecks::On
+            },
+        ),
         Command::Decode {
             files,
             interface,

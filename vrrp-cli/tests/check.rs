@@ -24,8 +24,9 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn a_good_file_exits_0_with_a_summary() {
+    // The nginx hosts' file, checked for those hosts (its script and eth0 are theirs).
     let file = fixture("nginx-master.conf");
-    let out = vrrp(&["check", "-f", file.to_str().unwrap()]);
+    let out = vrrp(&["check", "--no-host-checks", "-f", file.to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(
@@ -41,7 +42,12 @@ fn a_good_file_exits_0_with_a_summary() {
 #[test]
 fn warnings_only_still_exit_0() {
     let file = fixture("keepalived-big.conf");
-    let out = vrrp(&["check", "--use-file", file.to_str().unwrap()]);
+    let out = vrrp(&[
+        "check",
+        "--no-host-checks",
+        "--use-file",
+        file.to_str().unwrap(),
+    ]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     let first = stdout.lines().next().unwrap();
@@ -130,4 +136,58 @@ fn usage_errors_say_vrrp_error() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(stderr.starts_with("vrrp: error: "), "{stderr}");
+}
+
+/// `vrrp check` says what `vrrp run` would refuse on this host, every problem in one run:
+/// a script that does not exist, an interface this host lacks, a VRID twice on one link.
+#[test]
+fn host_checks_report_everything_run_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keepalived.conf");
+    std::fs::write(
+        &file,
+        "vrrp_script chk {\n    script \"/no/such/check_nginx.sh\"\n}\n\
+         vrrp_instance A {\n    interface no-such-if9\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.50\n    }\n    track_script {\n        chk\n    }\n}\n\
+         vrrp_instance B {\n    interface lo\n    virtual_router_id 52\n    virtual_ipaddress {\n        192.0.2.51\n    }\n}\n\
+         vrrp_instance C {\n    interface lo\n    virtual_router_id 52\n    unicast_peer {\n        192.0.2.9\n    }\n    virtual_ipaddress {\n        192.0.2.52\n    }\n}\n",
+    )
+    .unwrap();
+    let out = vrrp(&["check", "-f", file.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let f = file.display();
+    for expected in [
+        format!("{f}:1:1: error: vrrp_script chk `/no/such/check_nginx.sh`"),
+        format!("{f}:4:1: error: vrrp_instance A: interface no-such-if9 not found"),
+        format!("{f}:21:1: error: vrrp_instance C: VRID 52 (IPv4) already runs on lo in vrrp_instance B"),
+    ] {
+        assert!(stdout.contains(&expected), "missing {expected:?} in\n{stdout}");
+    }
+    assert!(stdout.contains("3 errors"), "{stdout}");
+    // For another host, only the duplicate VRID remains.
+    let out = vrrp(&["check", "--no-host-checks", "-f", file.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("1 error,"), "{stdout}");
+}
+
+/// A syntax error does not hide what the host checks find: both come in one run.
+#[test]
+fn a_syntax_error_and_a_missing_script_are_reported_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keepalived.conf");
+    std::fs::write(
+        &file,
+        "vrrp_script check_nginx {\n    script \"/root/no-such-check_nginx.sh\"\n}\n\
+         vrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 51\n    prority 100\n    virtual_ipaddress {\n        192.0.2.50\n    }\n    track_script {\n        check_nginx\n    }\n}\n",
+    )
+    .unwrap();
+    let out = vrrp(&["check", "-f", file.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("unknown directive `prority`"), "{stdout}");
+    assert!(
+        stdout.contains("/root/no-such-check_nginx.sh cannot be accessed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 errors"), "{stdout}");
 }

@@ -2477,3 +2477,17 @@ fn an_address_listed_twice_is_refused() {
         Err(ConfigError::DuplicateVirtualAddress(ip(VIP)))
     );
 }
+
+/// Only the address owner lists its own address as virtual: a backup would remove its own
+/// advert source.
+#[test]
+fn a_non_owner_listing_its_own_address_is_refused() {
+    let mut c = classic(HOST_A, 101);
+    c.virtual_addresses = vec![ip(HOST_A).into()];
+    assert_eq!(
+        c.validate(),
+        Err(ConfigError::VirtualAddressIsPrimary(ip(HOST_A)))
+    );
+    c.priority = Priority::OWNER;
+    assert_eq!(c.validate(), Ok(()));
+}

@@ -557,7 +557,7 @@ fn validate_label(addr: IpAddr, label: &str) -> Result<()> {
 }
 
 /// Checks that `name` can be a Linux interface name (`dev_valid_name` in the kernel).
-pub(crate) fn validate_ifname(name: &str) -> Result<()> {
+pub fn validate_ifname(name: &str) -> Result<()> {
     let reason = if name.is_empty() {
         "empty"
     } else if name.len() > IFNAME_MAX {

@@ -97,7 +97,7 @@ fn load(path: &Path, carried: CarriedState<'_>) -> Result<Loaded, DaemonError> {
         tracing::warn!("{w}");
     }
     let vetted = script_security::vet_config(&config);
-    for w in &vetted.warnings {
+    for (_, w) in &vetted.warnings {
         tracing::warn!("{w}");
     }
     for r in &vetted.refused {

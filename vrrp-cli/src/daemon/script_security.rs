@@ -190,8 +190,8 @@ pub struct RefusedScript {
     pub owner: String,
     /// The command as written.
     pub command: String,
-    /// Where the `vrrp_script` block starts (none for notify scripts).
-    pub location: Option<Location>,
+    /// Where the `vrrp_script` or `vrrp_instance` block that names it starts.
+    pub location: Location,
     /// Why it will not run.
     pub refusal: Refusal,
 }
@@ -215,9 +215,9 @@ pub struct VettedScripts {
     pub notify: HashMap<String, InstanceNotify>,
     /// Scripts that will not run.
     pub refused: Vec<RefusedScript>,
-    /// What is worth a warning: unsafe scripts tolerated without
-    /// `enable_script_security`.
-    pub warnings: Vec<String>,
+    /// What is worth a warning, with the block it concerns: unsafe scripts tolerated
+    /// without `enable_script_security`.
+    pub warnings: Vec<(Location, String)>,
 }
 
 /// Vets every check and notify script of `config`.
@@ -237,9 +237,12 @@ pub fn vet_config(config: &Config) -> VettedScripts {
         match vetted {
             Ok(v) => {
                 if let Some(w) = v.warning {
-                    out.warnings.push(format!(
-                        "vrrp_script {}: unsafe permissions: {w}; enable_script_security would refuse it",
-                        script.name
+                    out.warnings.push((
+                        script.location.clone(),
+                        format!(
+                            "vrrp_script {}: unsafe permissions: {w}; enable_script_security would refuse it",
+                            script.name
+                        ),
                     ));
                 }
                 count_root(v.run_as);
@@ -248,7 +251,7 @@ pub fn vet_config(config: &Config) -> VettedScripts {
             Err(refusal) => out.refused.push(RefusedScript {
                 owner: format!("vrrp_script {}", script.name),
                 command: script.script.line.clone(),
-                location: Some(script.location.clone()),
+                location: script.location.clone(),
                 refusal,
             }),
         }
@@ -256,16 +259,17 @@ pub fn vet_config(config: &Config) -> VettedScripts {
     for instance in &config.instances {
         let (vetted, refused, warnings) =
             InstanceNotify::vet(&instance.notify, global_user, security);
-        out.warnings.extend(
-            warnings
-                .into_iter()
-                .map(|w| format!("vrrp_instance {}: {w}", instance.name)),
-        );
+        out.warnings.extend(warnings.into_iter().map(|w| {
+            (
+                instance.location.clone(),
+                format!("vrrp_instance {}: {w}", instance.name),
+            )
+        }));
         for (directive, command, refusal) in refused {
             out.refused.push(RefusedScript {
                 owner: format!("vrrp_instance {}: {directive}", instance.name),
                 command,
-                location: None,
+                location: instance.location.clone(),
                 refusal,
             });
         }
@@ -276,10 +280,17 @@ pub fn vet_config(config: &Config) -> VettedScripts {
             out.notify.insert(instance.name.clone(), vetted);
         }
     }
-    if !security && root_scripts > 0 {
-        out.warnings.push(format!(
-            "{root_scripts} script(s) run as root and enable_script_security is off: a script \
-             (or a directory on its path) writable by another user would still run"
+    if let (false, true, Some(first)) = (
+        security,
+        root_scripts > 0,
+        config.scripts.first().map(|s| &s.location),
+    ) {
+        out.warnings.push((
+            first.clone(),
+            format!(
+                "{root_scripts} script(s) run as root and enable_script_security is off: a \
+                 script (or a directory on its path) writable by another user would still run"
+            ),
         ));
     }
     out

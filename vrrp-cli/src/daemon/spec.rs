@@ -58,13 +58,13 @@ pub fn plan(
 ) -> Result<Plan, PlanError> {
     let mut routers = Vec::new();
     let mut script_tracks = Vec::new();
+    let mut primary = host_primary(netlink);
     for inst in &config.instances {
-        let spec = instance_spec(config, inst, netlink, script_up, &mut script_tracks).map_err(
-            |source| PlanError {
+        let spec = instance_spec(config, inst, &mut primary, script_up, &mut script_tracks)
+            .map_err(|source| PlanError {
                 instance: inst.name.clone(),
                 source,
-            },
-        )?;
+            })?;
         routers.push(spec);
     }
     Ok(Plan {
@@ -73,10 +73,24 @@ pub fn plan(
     })
 }
 
-fn instance_spec(
+/// Finds an instance's primary address (the source of its adverts) when it has no
+/// `unicast_src_ip`, given its VIPs (never chosen).
+pub type PrimaryResolver<'a> =
+    dyn FnMut(&VrrpInstance, &[IpAddr]) -> Result<IpAddr, vrrp_io::Error> + 'a;
+
+/// The resolver `vrrp run` uses: the interface's own address, from the kernel.
+pub fn host_primary(
+    netlink: &mut Netlink,
+) -> impl FnMut(&VrrpInstance, &[IpAddr]) -> Result<IpAddr, vrrp_io::Error> + '_ {
+    move |inst, vips| vrrp_io::primary_address(netlink, &inst.interface, inst.family, vips)
+}
+
+/// One instance's spec, as [`plan`] builds it; `primary` finds the advert source when
+/// the instance has no `unicast_src_ip`. Script tracks are appended to `script_tracks`.
+pub fn instance_spec(
     config: &Config,
     inst: &VrrpInstance,
-    netlink: &mut Netlink,
+    primary: &mut PrimaryResolver<'_>,
     script_up: &dyn Fn(&str) -> Option<bool>,
     script_tracks: &mut Vec<ScriptTrack>,
 ) -> Result<RouterSpec, vrrp_io::Error> {
@@ -89,7 +103,7 @@ fn instance_spec(
         Some(addr) => addr,
         None => {
             let addrs: Vec<IpAddr> = vips.iter().map(|v| v.addr).collect();
-            vrrp_io::primary_address(netlink, &inst.interface, inst.family, &addrs)?
+            primary(inst, &addrs)?
         }
     };
     let mut rc = RouterConfig::new(inst.vrid, primary, vips);

@@ -202,6 +202,17 @@ impl RouterConfig {
         if is_unspecified(&self.primary_address) {
             return Err(ConfigError::UnspecifiedPrimaryAddress);
         }
+        // Only the address owner (RFC 9568 section 1.6: priority 255) advertises from an
+        // address it lists as virtual; anyone else would remove its own source address
+        // whenever it is backup.
+        if !self.priority.is_owner()
+            && self
+                .virtual_addresses
+                .iter()
+                .any(|v| v.addr == self.primary_address)
+        {
+            return Err(ConfigError::VirtualAddressIsPrimary(self.primary_address));
+        }
         if let IpAddr::V6(a) = self.primary_address {
             // RFC 9568 section 5.1.2.1: IPv6 adverts come from the link-local address.
             if !is_link_local(a) {
@@ -291,6 +302,9 @@ pub enum ConfigError {
     /// The primary address is 0.0.0.0 or ::.
     #[error("the primary address is unspecified; use the interface's own address")]
     UnspecifiedPrimaryAddress,
+    /// A router that is not the address owner lists its own primary address as virtual.
+    #[error("virtual address {0} is this router's own address (the source of its adverts); only the address owner (priority 255) may list it, anyone else would remove it as backup")]
+    VirtualAddressIsPrimary(IpAddr),
     /// IPv6 adverts must come from a link-local address.
     #[error("IPv6 primary address {0} is not link-local (fe80::/10), as RFC 9568 requires")]
     PrimaryNotLinkLocal(Ipv6Addr),
