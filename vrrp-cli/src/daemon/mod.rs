@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use vrrp_core::router::{Event, VirtualRouter};
 use vrrp_core::Instant;
@@ -304,6 +305,40 @@ fn raise_scheduling_priority() {
     }
 }
 
+/// How long a reload may take to read, check and plan the new file (its scripts run once
+/// within it, each bounded by its timeout) before the daemon gives up on it.
+const RELOAD_DEADLINE: Duration = Duration::from_secs(60);
+
+/// A reload's reading and checking runs on its own thread with a large stack and a
+/// deadline, so that no file can take the daemon down or stall the thread that handles
+/// signals (a later SIGTERM must still work): a panic or a file that never ends (a FIFO,
+/// a device) costs that thread only, and the running configuration stays.
+fn load_guarded(path: &Path, running: Vec<scripts::ScriptState>) -> Result<Loaded, String> {
+    const LOAD_STACK: usize = 16 * 1024 * 1024;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("reload".into())
+        .stack_size(LOAD_STACK)
+        .spawn(move || {
+            let carried = |script: &config::VrrpScript, run_as: Option<RunAs>| {
+                running.iter().find_map(|s| s.carried_state(script, run_as))
+            };
+            let _ = tx.send(load(&path, &carried).map_err(|e| e.to_string()));
+        })
+        .map_err(|e| format!("cannot start the reload thread: {e}"))?;
+    match rx.recv_timeout(RELOAD_DEADLINE) {
+        Ok(result) => result,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(format!(
+            "reading and checking the file took more than {}s (a FIFO or a device in an include?)",
+            RELOAD_DEADLINE.as_secs()
+        )),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Err("the reload failed with an internal error (see the log above)".to_owned())
+        }
+    }
+}
+
 fn reload(
     path: &Path,
     handle: &Handle,
@@ -312,17 +347,17 @@ fn reload(
     track_names: &status::SharedTrackNames,
 ) {
     tracing::info!("SIGHUP: reloading {}", path.display());
-    let loaded = {
-        let running = checkers.lock().unwrap_or_else(|e| e.into_inner());
-        let carried = |script: &config::VrrpScript, run_as: Option<RunAs>| {
-            running.iter().find_map(|c| c.carried_state(script, run_as))
-        };
-        match load(path, &carried) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::error!("reload failed, keeping the running configuration: {e}");
-                return;
-            }
+    let running: Vec<scripts::ScriptState> = checkers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(Checker::state)
+        .collect();
+    let loaded = match load_guarded(path, running) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("reload failed, keeping the running configuration: {e}");
+            return;
         }
     };
     match handle.reload(loaded.plan.routers.clone()) {

@@ -278,11 +278,30 @@ impl Checker {
         self.up.load(Ordering::Relaxed)
     }
 
-    /// The state to carry over to `script` after a reload: this checker's, if it runs
-    /// the very same definition as the same user (keepalived keeps a script's state over
-    /// a reload); `None` when the script is another one and must be run afresh.
+    /// What a reload needs to know of this checker: its script, user and state.
+    pub fn state(&self) -> ScriptState {
+        ScriptState {
+            script: self.script.clone(),
+            run_as: self.run_as,
+            up: self.is_up(),
+        }
+    }
+}
+
+/// A running check script's definition and state, kept over a reload.
+#[derive(Debug, Clone)]
+pub struct ScriptState {
+    script: VrrpScript,
+    run_as: Option<RunAs>,
+    up: bool,
+}
+
+impl ScriptState {
+    /// The state to carry over to `script` after a reload: this one's, if it is the very
+    /// same definition run as the same user (keepalived keeps a script's state over a
+    /// reload); `None` when the script is another one and must be run afresh.
     pub fn carried_state(&self, script: &VrrpScript, run_as: Option<RunAs>) -> Option<bool> {
-        (self.script == *script && self.run_as == run_as).then(|| self.is_up())
+        (self.script == *script && self.run_as == run_as).then_some(self.up)
     }
 }
 
