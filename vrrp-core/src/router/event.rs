@@ -80,6 +80,13 @@ pub enum Reason {
     TrackUp,
     /// [`crate::router::VirtualRouter::shutdown`] was called.
     Shutdown,
+    /// A planned handover ([`crate::router::VirtualRouter::hand_over`]) completed: the
+    /// new master advertised, and the addresses were released after it had announced
+    /// them.
+    HandedOver {
+        /// The new master.
+        to: IpAddr,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -113,6 +120,7 @@ impl fmt::Display for Reason {
             Reason::TrackDown(id) => write!(f, "tracked object {} is down (weight 0)", id.0),
             Reason::TrackUp => f.write_str("all weight-0 tracked objects are up"),
             Reason::Shutdown => f.write_str("shut down"),
+            Reason::HandedOver { to } => write!(f, "handed over to {to} (demoted)"),
         }
     }
 }
@@ -212,6 +220,9 @@ pub enum Event {
         /// Why.
         reason: DropReason,
     },
+    /// A planned handover found no backup to take over: still master (demoted, so any
+    /// backup that appears takes over).
+    HandoverUnanswered,
 }
 
 impl fmt::Display for Event {
@@ -232,6 +243,9 @@ impl fmt::Display for Event {
                 write!(f, "peer {from} uses checksum form {form}")
             }
             Event::Dropped { from, reason } => write!(f, "dropped advert from {from}: {reason}"),
+            Event::HandoverUnanswered => f.write_str(
+                "handover: no backup took over within Master_Down_Interval; still master (demoted)",
+            ),
         }
     }
 }

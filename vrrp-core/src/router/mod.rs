@@ -55,6 +55,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::net::IpAddr;
 
+use core::time::Duration;
+
 use crate::time::Instant;
 use crate::types::{Centiseconds, Family, Priority, Version};
 use crate::vip::VirtualAddress;
@@ -94,6 +96,45 @@ impl TrackState {
     fn faults(&self) -> bool {
         self.config.weight == 0 && !self.up
     }
+}
+
+/// How long a handing-over master keeps its addresses after the new master's first
+/// advert. The new master announces the addresses (gratuitous ARP / unsolicited NA) right
+/// after that advert, as soon as it has added them; until the clients have heard that,
+/// their packets still come here and must be answered. A few milliseconds suffice on a
+/// LAN; this leaves room for a busy host.
+pub const HANDOVER_RELEASE_DELAY: Duration = Duration::from_millis(50);
+
+/// A planned handover in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handover {
+    /// Priority 0 sent; waiting for a backup to advertise as master.
+    Waiting { give_up_at: Instant },
+    /// `to` advertised as master; our addresses go at `release_at`.
+    Releasing {
+        to: IpAddr,
+        priority: Priority,
+        release_at: Instant,
+    },
+}
+
+/// What [`VirtualRouter::hand_over`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoverStart {
+    /// A master: it sent priority 0 and hands over to the best backup.
+    HandingOver,
+    /// Not master: demoted only, so it will not take over while a backup can.
+    Demoted,
+}
+
+/// Why [`VirtualRouter::hand_over`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandoverError {
+    /// The address owner (priority 255) is master whenever it runs (RFC 9568 section
+    /// 6.4.1); it cannot step aside.
+    #[error("the address owner (priority 255) cannot hand over; lower its priority first")]
+    AddressOwner,
 }
 
 /// How a received address list compares with ours.
@@ -149,6 +190,11 @@ pub struct VirtualRouter {
     /// Where the next new peer goes in `peer_forms` (round robin).
     next_peer_slot: usize,
     last_transition: Option<(Instant, Reason)>,
+    /// Demoted by [`VirtualRouter::hand_over`]: advertises priority 1 until
+    /// [`VirtualRouter::resume`].
+    demoted: bool,
+    /// A planned handover in progress (Master only).
+    handover: Option<Handover>,
     stats: Statistics,
     queue: VecDeque<Pending>,
     /// Our advert, encoded once; priority and checksum are patched per send.
@@ -191,6 +237,8 @@ impl VirtualRouter {
             peer_forms: [None; PEER_FORM_SLOTS],
             next_peer_slot: 0,
             last_transition: None,
+            demoted: false,
+            handover: None,
             stats: Statistics::default(),
             queue: VecDeque::new(),
             advert,
@@ -370,6 +418,84 @@ impl VirtualRouter {
         Ok(())
     }
 
+    /// Hands the master role over without losing a packet, for maintenance: sends
+    /// priority 0 (every RFC-conformant backup, keepalived and FRR included, takes over
+    /// after its Skew_Time) but keeps the addresses, answering for them, until the new
+    /// master has advertised and [`HANDOVER_RELEASE_DELAY`] has passed for its
+    /// announcements to reach the clients; then releases them and becomes Backup.
+    ///
+    /// The router stays *demoted* (it advertises priority 1, so it never preempts a
+    /// backup, yet still takes over if no one else is left) until
+    /// [`VirtualRouter::resume`]. A router that is not master is demoted only. If no
+    /// backup takes over within Master_Down_Interval the router stays master, demoted,
+    /// and says so ([`Event::HandoverUnanswered`]).
+    ///
+    /// ```
+    /// use vrrp_core::router::{HandoverStart, RouterConfig, State, VirtualRouter};
+    /// use vrrp_core::{Instant, Vrid};
+    /// use core::net::{IpAddr, Ipv4Addr};
+    ///
+    /// let ip = |last| IpAddr::V4(Ipv4Addr::new(192, 168, 100, last));
+    /// let config = RouterConfig::new(Vrid::new(51).unwrap(), ip(10), vec![ip(12)]);
+    /// let mut vr = VirtualRouter::new(config, Instant::ZERO).unwrap();
+    /// let now = vr.poll_timeout().unwrap();
+    /// vr.handle_timeout(now);
+    /// while vr.poll_output().is_some() {}
+    /// assert_eq!(vr.hand_over(now), Ok(HandoverStart::HandingOver));
+    /// assert!(vr.is_demoted());
+    /// assert_eq!(vr.state(), State::Master); // until a backup has taken over
+    /// ```
+    pub fn hand_over(&mut self, now: Instant) -> Result<HandoverStart, HandoverError> {
+        if self.config.priority.is_owner() {
+            return Err(HandoverError::AddressOwner);
+        }
+        self.demoted = true;
+        self.tracks_changed(now);
+        if self.state != State::Master {
+            return Ok(HandoverStart::Demoted);
+        }
+        if self.handover.is_none() {
+            // Long enough for the slowest backup: Master_Down_Interval at priority 1.
+            let wait = master_down_interval_micros(
+                self.config.version,
+                Priority(1),
+                self.config.advert_interval,
+            );
+            self.handover = Some(Handover::Waiting {
+                give_up_at: now.add_micros(wait),
+            });
+            self.queue_advert(Priority::SHUTDOWN);
+            self.advert_at = Some(self.next_advert_slot(now));
+        }
+        Ok(HandoverStart::HandingOver)
+    }
+
+    /// Ends a demotion ([`VirtualRouter::hand_over`]): the configured priority counts
+    /// again, and the election follows the RFC (with preempt on, a backup that is now
+    /// the best takes over again). A handover still in progress is cancelled.
+    pub fn resume(&mut self, now: Instant) {
+        if !self.demoted {
+            return;
+        }
+        self.demoted = false;
+        self.tracks_changed(now);
+        if self.state == State::Master {
+            self.handover = None;
+            self.queue_advert(self.effective_priority);
+            self.advert_at = Some(self.next_advert_slot(now));
+        }
+    }
+
+    /// Whether the router is demoted ([`VirtualRouter::hand_over`]).
+    pub fn is_demoted(&self) -> bool {
+        self.demoted
+    }
+
+    /// Whether a handover is in progress (a master waiting for its successor).
+    pub fn is_handing_over(&self) -> bool {
+        self.handover.is_some()
+    }
+
     // ----- inputs -----
 
     /// Handles a received VRRP message (the IP payload) with what the IP layer saw.
@@ -481,8 +607,37 @@ impl VirtualRouter {
                 }
             }
             State::Master => {
+                match self.handover {
+                    Some(Handover::Releasing {
+                        to,
+                        priority,
+                        release_at,
+                    }) if release_at <= now => {
+                        self.queue.push_back(Pending::RemoveVips(self.vips.clone()));
+                        self.transition(now, State::Backup, Reason::HandedOver { to });
+                        self.current_master = Some((to, priority));
+                        self.master_adver_interval = self.config.advert_interval;
+                        self.master_down_at =
+                            Some(now.add_micros(self.master_down_interval_micros()));
+                        return;
+                    }
+                    Some(Handover::Waiting { give_up_at }) if give_up_at <= now => {
+                        self.handover = None;
+                        self.push_event(Event::HandoverUnanswered);
+                        self.queue_advert(self.effective_priority);
+                        self.advert_at = Some(self.next_advert_slot(now));
+                        return;
+                    }
+                    _ => {}
+                }
                 if let Some(due) = self.advert_at.filter(|&t| t <= now) {
-                    self.queue_advert(self.effective_priority);
+                    // While handing over, keep saying priority 0 until a successor answers.
+                    let priority = if self.handover.is_some() {
+                        Priority::SHUTDOWN
+                    } else {
+                        self.effective_priority
+                    };
+                    self.queue_advert(priority);
                     let next = due + self.config.advert_interval.to_duration();
                     // Stay on the grid unless we were called very late.
                     self.advert_at = Some(if next > now {
@@ -607,10 +762,17 @@ impl VirtualRouter {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
             State::Backup => self.master_down_at,
-            State::Master => match (self.advert_at, self.announce_at) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            },
+            State::Master => {
+                let handover = match self.handover {
+                    Some(Handover::Waiting { give_up_at }) => Some(give_up_at),
+                    Some(Handover::Releasing { release_at, .. }) => Some(release_at),
+                    None => None,
+                };
+                [self.advert_at, self.announce_at, handover]
+                    .into_iter()
+                    .flatten()
+                    .min()
+            }
             State::Initialize | State::Fault => None,
         }
     }
@@ -728,6 +890,21 @@ impl VirtualRouter {
 
     /// RFC 9568 section 6.4.3, Master receives an advert.
     fn master_receive(&mut self, now: Instant, src: IpAddr, repr: &AdvertRepr<'_>) {
+        match self.handover {
+            // The successor advertises as master: give it time to announce the
+            // addresses, then release them.
+            Some(Handover::Waiting { .. }) if !repr.priority.is_shutdown() => {
+                self.handover = Some(Handover::Releasing {
+                    to: src,
+                    priority: repr.priority,
+                    release_at: now + HANDOVER_RELEASE_DELAY,
+                });
+                self.advert_at = None;
+                return;
+            }
+            Some(_) => return,
+            None => {}
+        }
         let ours = self.effective_priority;
         if repr.priority.is_shutdown() {
             // Another master is leaving: assert ourselves at once.
@@ -822,6 +999,7 @@ impl VirtualRouter {
     fn transition(&mut self, now: Instant, to: State, reason: Reason) {
         let from = self.state;
         self.state = to;
+        self.handover = None;
         self.master_down_at = None;
         if to != State::Master {
             self.advert_at = None;
@@ -884,6 +1062,10 @@ impl VirtualRouter {
         if self.config.priority.is_owner() {
             // The owner's priority is never adjusted.
             return Priority::OWNER;
+        }
+        if self.demoted {
+            // Below every backup (priority 0 would mean "leaving").
+            return Priority(1);
         }
         let sum: i32 = self.tracks.iter().map(TrackState::contribution).sum();
         let p = (self.config.priority.get() as i32 + sum).clamp(1, 254);
