@@ -10,6 +10,7 @@
 //! - [`daemon`]: `vrrp run` and `vrrp status`: keepalived.conf to running routers, check
 //!   and notify scripts, signals, the status socket.
 //! - [`demo`]: `vrrp demo`, the classic pair failing over in the simulator.
+//! - [`handover`]: `vrrp handover` / `vrrp resume`, a planned handover without loss.
 //! - [`preflight`]: what `vrrp run` would refuse, checked by `vrrp check`.
 
 pub mod check;
@@ -17,4 +18,5 @@ pub mod config;
 pub mod daemon;
 pub mod decode;
 pub mod demo;
+pub mod handover;
 pub mod preflight;

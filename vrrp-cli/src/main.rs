@@ -6,13 +6,14 @@
 //! simulator).
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser, Subcommand};
 use vrrp_cli::daemon::{self, status};
-use vrrp_cli::{check, config, decode, demo, preflight};
+use vrrp_cli::{check, config, decode, demo, handover, preflight};
 
 /// VRRP (RFC 3768 / RFC 9568) for keepalived users: reads the VRRP part of your
 /// keepalived.conf as it is.
@@ -56,6 +57,12 @@ enum Command {
         /// /run/vrrp/netns/NAME.sock inside the named network namespace NAME.
         #[arg(long, value_name = "PATH", default_value_os_t = status::default_socket())]
         status_socket: PathBuf,
+
+        /// Serve Prometheus metrics over HTTP at http://ADDR:PORT/metrics (e.g.
+        /// `127.0.0.1:9650` or `[::1]:9650`). Off by default; there is no authentication, so
+        /// listen on an address only your monitoring can reach.
+        #[arg(long, value_name = "ADDR:PORT")]
+        metrics: Option<SocketAddr>,
     },
 
     /// Show the state of a running daemon: state, effective priority and why, the master,
@@ -68,6 +75,37 @@ enum Command {
         /// Print JSON (an array, one object per virtual router).
         #[arg(long)]
         json: bool,
+    },
+
+    /// Hand masters over to their best backups without losing a packet, for maintenance.
+    ///
+    /// Each named master (all instances when none is named) sends priority 0, so its
+    /// backups take over as from a master leaving, but keeps answering for its VIPs until
+    /// the new master has advertised and announced them; then it releases them and stays
+    /// backup, demoted (priority 1), until `vrrp resume`. Waits until each handover is
+    /// done. Root (or the daemon's user) only.
+    Handover {
+        /// Instances to hand over (default: all).
+        instances: Vec<String>,
+
+        /// The daemon's status socket (the same default as `vrrp run --status-socket`).
+        #[arg(long, value_name = "PATH", default_value_os_t = status::default_socket())]
+        socket: PathBuf,
+
+        /// How long to wait for the successors, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 30)]
+        wait: u64,
+    },
+
+    /// End a demotion left by `vrrp handover`: the configured priority counts again (with
+    /// preempt, the instance takes the master role back). Root (or the daemon's user) only.
+    Resume {
+        /// Instances to resume (default: all).
+        instances: Vec<String>,
+
+        /// The daemon's status socket (the same default as `vrrp run --status-socket`).
+        #[arg(long, value_name = "PATH", default_value_os_t = status::default_socket())]
+        socket: PathBuf,
     },
 
     /// Watch the classic nginx pair fail over, in the simulator (no root needed).
@@ -177,6 +215,22 @@ fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
 
+fn run_control(
+    socket: &std::path::Path,
+    verb: status::ControlVerb,
+    instances: &[String],
+    wait: Duration,
+) -> u8 {
+    match handover::run(socket, verb, instances, wait, &mut io::stdout().lock()) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => 0,
+        Err(e) => {
+            error(format!("cannot write output: {e}"));
+            1
+        }
+    }
+}
+
 fn run_check(file: &std::path::Path, host: preflight::HostChecks) -> u8 {
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -278,10 +332,12 @@ fn main() -> ExitCode {
         Command::Run {
             file,
             status_socket,
+            metrics,
         } => {
             match daemon::run(&daemon::RunOptions {
                 config: file,
                 status_socket,
+                metrics,
             }) {
                 Ok(()) => 0,
                 Err(e) => {
@@ -305,6 +361,22 @@ fn main() -> ExitCode {
                 1
             }
         },
+        Command::Handover {
+            instances,
+            socket,
+            wait,
+        } => run_control(
+            &socket,
+            status::ControlVerb::HandOver,
+            &instances,
+            Duration::from_secs(wait),
+        ),
+        Command::Resume { instances, socket } => run_control(
+            &socket,
+            status::ControlVerb::Resume,
+            &instances,
+            Duration::ZERO,
+        ),
         Command::Demo => match demo::run(&mut io::stdout().lock()) {
             Ok(()) => 0,
             Err(e) if is_broken_pipe(&e) => 0,

@@ -14,7 +14,7 @@ mod lab;
 
 use std::time::Duration;
 
-use lab::{wait_until, Lab, Pair, ProcId, CLIENT4};
+use lab::{wait_until, Lab, Pair, ProcId};
 
 const NAME: &str = "VI_1";
 /// A second VIP added and removed by reloads.
@@ -58,16 +58,6 @@ fn reload(lab: &Lab, id: ProcId, conf: &str) -> String {
         .to_string()
 }
 
-/// `ping`'s summary: (transmitted, received).
-fn ping_summary(log: &str) -> Option<(u32, u32)> {
-    let line = log.lines().find(|l| l.contains("packets transmitted"))?;
-    let mut numbers = line
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.parse::<u32>().ok());
-    Some((numbers.next()??, numbers.next()??))
-}
-
 #[test]
 fn no_kind_of_reload_loses_a_ping_or_changes_a_state() {
     require_root!();
@@ -99,15 +89,7 @@ fn no_kind_of_reload_loses_a_ping_or_changes_a_state() {
     assert!(lab.client_ping(&vip), "the VIP does not answer");
     assert_eq!(effective_priority(&lab, r0), Some(152));
 
-    let client = lab.client_ns();
-    let count = PINGS.to_string();
-    let ping = lab.spawn(
-        &client,
-        "ping",
-        &[
-            "ping", "-4", "-n", "-q", "-i", "0.01", "-W", "1", "-c", &count, "-I", CLIENT4, &vip,
-        ],
-    );
+    let ping = lab.start_client_pings(&vip, PINGS);
     std::thread::sleep(Duration::from_millis(500));
 
     // 1. The same file.
@@ -162,7 +144,7 @@ fn no_kind_of_reload_loses_a_ping_or_changes_a_state() {
     );
     let ping_log = lab.log(ping);
     let (sent, received) =
-        ping_summary(&ping_log).unwrap_or_else(|| panic!("no ping summary:\n{ping_log}"));
+        lab::ping_summary(&ping_log).unwrap_or_else(|| panic!("no ping summary:\n{ping_log}"));
     assert_eq!(sent, PINGS, "{ping_log}");
     assert_eq!(
         received,

@@ -44,6 +44,8 @@ fn router(i: usize, vips: usize) -> RouterStatus {
         virtual_addresses: (0..vips)
             .map(|v| IpAddr::from([10, (v >> 8) as u8, v as u8, vrid]))
             .collect(),
+        demoted: false,
+        handing_over: false,
     }
 }
 

@@ -35,6 +35,7 @@ use vrrp_core::router::TrackId;
 use vrrp_core::Clock;
 
 use crate::driver::{Driver, DriverEvent, ReloadSummary, RouterSpec, RouterStatus, SocketKey};
+use crate::driver::{HandoverResult, ResumeResult};
 use crate::error::{Error, Result};
 use crate::monitor::{NetEvent, NetlinkMonitor};
 use crate::shell::{self, Outbox};
@@ -64,6 +65,8 @@ enum Command {
     Reload(Vec<RouterSpec>, Sender<Result<ReloadSummary>>),
     Status(Sender<Vec<RouterStatus>>),
     Unattributed(Sender<UnattributedStatistics>),
+    HandOver(Vec<String>, Sender<Vec<(String, HandoverResult)>>),
+    Resume(Vec<String>, Sender<Vec<(String, ResumeResult)>>),
     Subscribe(Sender<DriverEvent>),
     Shutdown,
 }
@@ -113,6 +116,28 @@ impl Handle {
             return None;
         }
         rx.recv_timeout(Duration::from_secs(5)).ok()
+    }
+
+    /// Hands the routers called `names` (all when empty) over to their best backups
+    /// without losing a packet, keeping them demoted until [`Handle::resume`]; see
+    /// [`crate::Driver::hand_over`].
+    pub fn hand_over(&self, names: Vec<String>) -> Result<Vec<(String, HandoverResult)>> {
+        let (tx, rx) = mpsc::channel();
+        if !self.send(Command::HandOver(names, tx)) {
+            return Err(Error::Stopped);
+        }
+        rx.recv_timeout(Duration::from_secs(5))
+            .map_err(|_| Error::Stopped)
+    }
+
+    /// Ends the demotion of the routers called `names` (all when empty).
+    pub fn resume(&self, names: Vec<String>) -> Result<Vec<(String, ResumeResult)>> {
+        let (tx, rx) = mpsc::channel();
+        if !self.send(Command::Resume(names, tx)) {
+            return Err(Error::Stopped);
+        }
+        rx.recv_timeout(Duration::from_secs(5))
+            .map_err(|_| Error::Stopped)
     }
 
     /// Counters of packets that reached no router (unknown VRIDs, VRID 0, too short),
@@ -385,6 +410,16 @@ impl EventLoop {
                 }
                 Command::Unattributed(reply) => {
                     let _ = reply.send(self.driver.unattributed_statistics());
+                }
+                Command::HandOver(names, reply) => {
+                    let result = self.driver.hand_over(now, &names);
+                    self.flush();
+                    let _ = reply.send(result);
+                }
+                Command::Resume(names, reply) => {
+                    let result = self.driver.resume(now, &names);
+                    self.flush();
+                    let _ = reply.send(result);
                 }
                 Command::Subscribe(tx) => self.subscribers.push(tx),
                 Command::Shutdown => return true,

@@ -41,7 +41,8 @@ use vrrp_core::router::TrackId;
 use vrrp_core::Clock;
 
 use crate::driver::{
-    Action, Driver, DriverEvent, ReloadSummary, RouterSpec, RouterStatus, SocketKey,
+    Action, Driver, DriverEvent, HandoverResult, ReloadSummary, ResumeResult, RouterSpec,
+    RouterStatus, SocketKey,
 };
 use crate::error::{Error, Result};
 use crate::monitor::{NetEvent, NetlinkMonitor};
@@ -65,6 +66,8 @@ enum Command {
     Reload(Vec<RouterSpec>, oneshot::Sender<Result<ReloadSummary>>),
     Status(oneshot::Sender<Vec<RouterStatus>>),
     Unattributed(oneshot::Sender<vrrp_core::UnattributedStatistics>),
+    HandOver(Vec<String>, oneshot::Sender<Vec<(String, HandoverResult)>>),
+    Resume(Vec<String>, oneshot::Sender<Vec<(String, ResumeResult)>>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -146,6 +149,25 @@ impl Runner {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(Command::Status(tx))
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
+    }
+
+    /// Hands the routers called `names` (all when empty) over to their best backups
+    /// without losing a packet; see [`Driver::hand_over`].
+    pub async fn hand_over(&self, names: Vec<String>) -> Result<Vec<(String, HandoverResult)>> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::HandOver(names, tx))
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
+    }
+
+    /// Ends the demotion of the routers called `names` (all when empty).
+    pub async fn resume(&self, names: Vec<String>) -> Result<Vec<(String, ResumeResult)>> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Resume(names, tx))
             .map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)
     }
@@ -297,6 +319,16 @@ impl Task {
             }
             Command::Unattributed(reply) => {
                 let _ = reply.send(self.driver.unattributed_statistics());
+            }
+            Command::HandOver(names, reply) => {
+                let result = self.driver.hand_over(now, &names);
+                self.flush();
+                let _ = reply.send(result);
+            }
+            Command::Resume(names, reply) => {
+                let result = self.driver.resume(now, &names);
+                self.flush();
+                let _ = reply.send(result);
             }
             Command::Shutdown(reply) => return Some(reply),
         }

@@ -3,7 +3,9 @@
 //! `vrrp status` on a Unix socket, and handles SIGTERM / SIGINT (graceful shutdown) and
 //! SIGHUP (reload keeping unchanged routers' state).
 
+pub mod control;
 pub mod drop_log;
+pub mod metrics;
 pub mod notify;
 pub mod script_security;
 pub mod scripts;
@@ -32,6 +34,9 @@ pub struct RunOptions {
     pub config: PathBuf,
     /// Where to answer `vrrp status`.
     pub status_socket: PathBuf,
+    /// Where to serve Prometheus metrics over HTTP (`http://ADDR:PORT/metrics`, see
+    /// [`metrics`]); `None`: no metrics endpoint.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Why the daemon could not start or stopped with an error.
@@ -57,6 +62,15 @@ pub enum DaemonError {
     StatusSocket {
         /// Its path.
         path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The metrics endpoint (`--metrics`) could not be opened.
+    #[error("cannot serve metrics on {addr} (--metrics): {source}")]
+    Metrics {
+        /// The address and port it was to listen on.
+        addr: std::net::SocketAddr,
         /// Why.
         #[source]
         source: std::io::Error,
@@ -197,13 +211,23 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     let event_loop = EventLoop::new(loaded.plan.routers.clone())?.with_observer(observer);
     let handle = event_loop.handle();
     let checkers = Arc::new(Mutex::new(start_checkers(&loaded, &handle)));
-    let status_handle = handle.clone();
     status::serve(
         &status_socket,
-        move || status_handle.status().unwrap_or_default(),
+        control::DaemonBackend(handle.clone()),
         track_names.clone(),
     )
     .map_err(status_error)?;
+    if let Some(addr) = opts.metrics {
+        let metrics_error = |source| DaemonError::Metrics { addr, source };
+        let listener = std::net::TcpListener::bind(addr).map_err(metrics_error)?;
+        let metrics_handle = handle.clone();
+        metrics::serve(
+            listener,
+            move || metrics_handle.status().unwrap_or_default(),
+            track_names.clone(),
+        )
+        .map_err(metrics_error)?;
+    }
 
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGTERM,
@@ -450,6 +474,7 @@ fn make_observer(
                     tracing::debug!("{name}: {event}");
                 }
             }
+            Event::HandoverUnanswered => tracing::warn!("{name}: {event}"),
             Event::OwnerConflict { from } => {
                 note(*from, "owner_conflict", &format_args!("{name}: {event}"))
             }

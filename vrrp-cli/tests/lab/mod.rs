@@ -477,6 +477,22 @@ impl Lab {
         self.ip(&self.switch_ns(), &["link", "set", &format!("r{k}"), "up"]);
     }
 
+    /// Starts the client pinging the IPv4 address `addr` `count` times, one every 10 ms
+    /// (each reply awaited up to 1 s), in the background; read the outcome with
+    /// [`ping_summary`] on its log once it has exited.
+    pub fn start_client_pings(&mut self, addr: &str, count: u32) -> ProcId {
+        let client = self.client_ns();
+        let count = count.to_string();
+        self.spawn(
+            &client,
+            "ping",
+            &[
+                "ping", "-4", "-n", "-q", "-i", "0.01", "-W", "1", "-c", &count, "-I", CLIENT4,
+                addr,
+            ],
+        )
+    }
+
     /// One ping from the client with a 1 s deadline. Link-local targets go out of eth0.
     pub fn client_ping(&self, addr: &str) -> bool {
         let ip = parse_ip(addr);
@@ -1350,3 +1366,13 @@ pub fn secs(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 pub mod peers;
+
+/// `ping`'s summary line in `log`: (transmitted, received).
+pub fn ping_summary(log: &str) -> Option<(u32, u32)> {
+    let line = log.lines().find(|l| l.contains("packets transmitted"))?;
+    let mut numbers = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse::<u32>().ok());
+    Some((numbers.next()??, numbers.next()??))
+}

@@ -58,7 +58,10 @@ mod types;
 #[cfg(test)]
 mod tests;
 
-pub use types::{Action, DriverEvent, RouterSpec, RouterStatus, SocketKey, SocketSpec};
+pub use types::{
+    Action, DriverEvent, HandoverRefusal, HandoverResult, ResumeResult, RouterSpec, RouterStatus,
+    SocketKey, SocketSpec,
+};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
@@ -225,6 +228,51 @@ impl Driver {
         self.routers
             .with_router(&key, |vr| vr.set_track(now, id, up));
         true
+    }
+
+    /// Hands the routers called `names` (all when empty) over to their best backups
+    /// without losing a packet, and keeps them demoted until [`Driver::resume`]: see
+    /// [`VirtualRouter::hand_over`]. One result per router, in the order asked (sorted
+    /// by name for all).
+    pub fn hand_over(&mut self, now: Instant, names: &[String]) -> Vec<(String, HandoverResult)> {
+        self.each_named(names, |vr| vr.hand_over(now).map_err(HandoverRefusal::from))
+    }
+
+    /// Ends the demotion of the routers called `names` (all when empty): see
+    /// [`VirtualRouter::resume`]. `Ok(true)` for a router that was demoted.
+    pub fn resume(&mut self, now: Instant, names: &[String]) -> Vec<(String, ResumeResult)> {
+        self.each_named(names, |vr| {
+            let was = vr.is_demoted();
+            vr.resume(now);
+            Ok(was)
+        })
+    }
+
+    fn each_named<T>(
+        &mut self,
+        names: &[String],
+        mut f: impl FnMut(&mut VirtualRouter) -> std::result::Result<T, HandoverRefusal>,
+    ) -> Vec<(String, std::result::Result<T, HandoverRefusal>)> {
+        let names: Vec<String> = if names.is_empty() {
+            let mut all: Vec<String> = self.names().map(str::to_owned).collect();
+            all.sort();
+            all
+        } else {
+            names.to_vec()
+        };
+        names
+            .into_iter()
+            .map(|name| {
+                let result = match self.by_name.get(name.as_str()).copied() {
+                    Some(key) => self
+                        .routers
+                        .with_router(&key, &mut f)
+                        .unwrap_or_else(|| Err(HandoverRefusal::UnknownRouter(name.clone()))),
+                    None => Err(HandoverRefusal::UnknownRouter(name.clone())),
+                };
+                (name, result)
+            })
+            .collect()
     }
 
     /// Shuts every router down gracefully: masters send priority 0 and release their
@@ -502,6 +550,8 @@ impl Driver {
                         .iter()
                         .map(|v| v.addr)
                         .collect(),
+                    demoted: vr.is_demoted(),
+                    handing_over: vr.is_handing_over(),
                 })
             })
             .collect();

@@ -588,3 +588,43 @@ fn a_packet_for_no_router_here_is_counted_and_reported_with_its_interface() {
     );
     assert_eq!(d.unattributed_statistics().drops.packet_length_errors, 1);
 }
+
+#[test]
+fn hand_over_by_name_demotes_and_resume_restores() {
+    let mut d = host();
+    d.add(Instant::ZERO, spec("VI_1", "eth0", 51, "192.168.100.12"))
+        .expect("starts");
+    d.add(Instant::ZERO, spec("VI_2", "eth0", 52, "192.168.100.13"))
+        .expect("starts");
+    run_until(&mut d, secs(5));
+    let results = d.hand_over(secs(5), &["VI_2".to_owned(), "nope".to_owned()]);
+    assert_eq!(
+        results,
+        vec![
+            (
+                "VI_2".to_owned(),
+                Ok(vrrp_core::router::HandoverStart::HandingOver)
+            ),
+            (
+                "nope".to_owned(),
+                Err(HandoverRefusal::UnknownRouter("nope".into()))
+            ),
+        ]
+    );
+    let actions = drain(&mut d, secs(5));
+    assert!(matches!(&actions[0], Action::Send { payload, .. } if payload[2] == 0));
+    assert!(!actions.iter().any(|a| kind(a) == "remove"), "VIP kept");
+    let status = d.status(secs(5));
+    let vi2 = status.iter().find(|s| s.name == "VI_2").unwrap();
+    assert!(vi2.demoted && vi2.handing_over);
+    assert!(!status.iter().find(|s| s.name == "VI_1").unwrap().demoted);
+    // All, by default.
+    let resumed = d.resume(secs(5), &[]);
+    assert_eq!(
+        resumed,
+        vec![
+            ("VI_1".to_owned(), Ok(false)),
+            ("VI_2".to_owned(), Ok(true))
+        ]
+    );
+}

@@ -265,4 +265,25 @@ pub struct RouterStatus {
     pub statistics: Statistics,
     /// VIPs.
     pub virtual_addresses: Vec<IpAddr>,
+    /// Demoted by a handover: advertises priority 1 until resumed.
+    pub demoted: bool,
+    /// A handover in progress (a master waiting for its successor).
+    pub handing_over: bool,
+}
+
+/// What [`crate::Driver::hand_over`] did to one router.
+pub type HandoverResult = std::result::Result<vrrp_core::router::HandoverStart, HandoverRefusal>;
+
+/// What [`crate::Driver::resume`] did to one router: `Ok(true)` if it was demoted.
+pub type ResumeResult = std::result::Result<bool, HandoverRefusal>;
+
+/// Why a handover or resume request did nothing to a router.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandoverRefusal {
+    /// No router has that name.
+    #[error("no virtual router is called {0}")]
+    UnknownRouter(String),
+    /// The router refused (the address owner).
+    #[error(transparent)]
+    Refused(#[from] vrrp_core::router::HandoverError),
 }

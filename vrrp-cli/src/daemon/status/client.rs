@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::deadline::{self, LineEnd};
-use super::model::{ErrorReply, RouterReport};
+use serde::de::DeserializeOwned;
+
+use super::model::{ControlReply, ControlResult, ControlVerb, ErrorReply, RouterReport};
 
 /// How long `vrrp status` tries, retries included.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,6 +28,14 @@ pub enum StatusError {
         /// Why.
         #[source]
         source: io::Error,
+    },
+    /// The daemon understood the request and refused it (not root, unknown request).
+    #[error("the daemon at {} refused: {reason}", path.display())]
+    Refused {
+        /// The socket path.
+        path: PathBuf,
+        /// What it said.
+        reason: String,
     },
     /// The daemon did not answer in time: busy with other clients, or stuck.
     #[error("no answer from the daemon at {} within {} s: {source}", path.display(), waited.as_secs())]
@@ -72,8 +82,8 @@ pub fn query(path: &Path) -> Result<Vec<RouterReport>, StatusError> {
 }
 
 /// What one connection brought.
-enum Attempt {
-    Done(Vec<RouterReport>),
+enum Attempt<T> {
+    Done(T),
     /// Busy, or closed without answering: worth another try.
     Retry(io::Error),
     Fail(StatusError),
@@ -81,11 +91,39 @@ enum Attempt {
 
 /// [`query`] giving up after `timeout`.
 pub fn query_within(path: &Path, timeout: Duration) -> Result<Vec<RouterReport>, StatusError> {
+    request_within(path, b"status\n", timeout)
+}
+
+/// Asks a running daemon to hand the instances `names` (all when empty) over to their
+/// best backups, or (`verb` resume) to end their demotion. Only root (or the daemon's
+/// own user) may; the daemon answers per instance.
+pub fn control(
+    path: &Path,
+    verb: ControlVerb,
+    names: &[String],
+) -> Result<Vec<ControlResult>, StatusError> {
+    let mut request = verb.as_str().to_owned();
+    for name in names {
+        request.push(' ');
+        request.push_str(name);
+    }
+    request.push('\n');
+    let reply: ControlReply = request_within(path, request.as_bytes(), QUERY_TIMEOUT)?;
+    Ok(reply.results)
+}
+
+/// Sends one request line and reads one reply line of type `T`, retrying while the
+/// daemon is busy, for up to `timeout`.
+fn request_within<T: DeserializeOwned>(
+    path: &Path,
+    request: &[u8],
+    timeout: Duration,
+) -> Result<T, StatusError> {
     let start = Instant::now();
     let deadline = start + timeout;
     let mut pause = Duration::from_millis(50);
     loop {
-        let why = match ask(path, deadline) {
+        let why = match ask(path, request, deadline) {
             Attempt::Done(routers) => return Ok(routers),
             Attempt::Fail(e) => return Err(e),
             Attempt::Retry(why) => why,
@@ -102,7 +140,7 @@ pub fn query_within(path: &Path, timeout: Duration) -> Result<Vec<RouterReport>,
     }
 }
 
-fn ask(path: &Path, deadline: Instant) -> Attempt {
+fn ask<T: DeserializeOwned>(path: &Path, request: &[u8], deadline: Instant) -> Attempt<T> {
     let stream = match UnixStream::connect(path) {
         Ok(s) => s,
         Err(source) => {
@@ -114,7 +152,7 @@ fn ask(path: &Path, deadline: Instant) -> Attempt {
     };
     // A daemon at its connection limit may close before reading the request: the write
     // fails then, but its "busy" line may still be there to read.
-    let _ = deadline::write_all(&stream, b"status\n", deadline);
+    let _ = deadline::write_all(&stream, request, deadline);
     let mut line = Vec::new();
     match deadline::read_line(&stream, deadline, MAX_REPLY, Some(&mut line)) {
         Ok(LineEnd::TooLong) => {
@@ -135,10 +173,16 @@ fn ask(path: &Path, deadline: Instant) -> Attempt {
         ));
     }
     if let Ok(refused) = serde_json::from_slice::<ErrorReply>(&line) {
-        return Attempt::Retry(io::Error::other(format!(
-            "the daemon refused: {}",
-            refused.error
-        )));
+        if refused.error.starts_with("busy") {
+            return Attempt::Retry(io::Error::other(format!(
+                "the daemon refused: {}",
+                refused.error
+            )));
+        }
+        return Attempt::Fail(StatusError::Refused {
+            path: path.to_path_buf(),
+            reason: refused.error,
+        });
     }
     match serde_json::from_slice(&line) {
         Ok(routers) => Attempt::Done(routers),

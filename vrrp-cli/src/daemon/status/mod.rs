@@ -17,13 +17,13 @@ mod render;
 mod server;
 mod socket;
 
-pub use client::{query, query_within, StatusError, QUERY_TIMEOUT};
+pub use client::{control, query, query_within, StatusError, QUERY_TIMEOUT};
 pub use model::{
-    Counters, ErrorReply, PeerReport, RouterReport, SharedTrackNames, TrackKind, TrackNames,
-    TrackReport, Transition,
+    ControlReply, ControlResult, ControlVerb, Counters, ErrorReply, PeerReport, RouterReport,
+    SharedTrackNames, TrackKind, TrackNames, TrackReport, Transition,
 };
 pub use render::{render_text, write_json};
-pub use server::{serve, serve_with, Limits, StatusSource};
+pub use server::{serve, serve_with, Backend, Limits, StatusSource};
 pub use socket::{
     bind, default_socket, default_socket_for, BindError, StatusSocket, DEFAULT_SOCKET, SOCKET_MODE,
 };

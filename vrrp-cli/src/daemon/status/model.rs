@@ -162,6 +162,13 @@ pub struct RouterReport {
     /// Counters since the router started.
     #[serde(default)]
     pub counters: Counters,
+    /// Demoted by `vrrp handover`: advertises priority 1 (never preempts, still the last
+    /// resort) until `vrrp resume`.
+    #[serde(default)]
+    pub demoted: bool,
+    /// A handover in progress: a master waiting for its successor.
+    #[serde(default)]
+    pub handing_over: bool,
 }
 
 /// The line the daemon sends instead of the array when it will not answer: too many
@@ -170,6 +177,54 @@ pub struct RouterReport {
 pub struct ErrorReply {
     /// Why, in words.
     pub error: String,
+}
+
+/// A request that changes state: `handover [NAME...]` or `resume [NAME...]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlVerb {
+    /// Hand the masters over to their best backups and stay demoted.
+    HandOver,
+    /// End the demotion.
+    Resume,
+}
+
+impl ControlVerb {
+    /// The request word.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ControlVerb::HandOver => "handover",
+            ControlVerb::Resume => "resume",
+        }
+    }
+
+    /// The verb a request word names.
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "handover" => Some(ControlVerb::HandOver),
+            "resume" => Some(ControlVerb::Resume),
+            _ => None,
+        }
+    }
+}
+
+/// The reply to a [`ControlVerb`] request: one result per instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlReply {
+    /// Per instance, in the order asked (by name when all were).
+    pub results: Vec<ControlResult>,
+}
+
+/// What a control request did to one instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlResult {
+    /// The instance.
+    pub name: String,
+    /// "handing over", "demoted", "resumed" or "not demoted"; absent on error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Why nothing was done; absent on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// One tracked object of a router.
@@ -288,6 +343,8 @@ impl RouterReport {
             family: r.family.to_string(),
             vrid: r.vrid.get(),
             state: r.state.as_str().to_owned(),
+            demoted: r.demoted,
+            handing_over: r.handing_over,
             base_priority: r.base_priority.get(),
             effective_priority: r.effective_priority.get(),
             tracks: r

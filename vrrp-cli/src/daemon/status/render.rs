@@ -18,9 +18,14 @@ pub fn render_text(routers: &[RouterReport], out: &mut dyn Write) -> io::Result<
         return writeln!(out, "no virtual routers");
     }
     for r in routers {
+        let demotion = match (r.handing_over, r.demoted) {
+            (true, _) => " (handing over, demoted until `vrrp resume`)",
+            (false, true) => " (demoted until `vrrp resume`)",
+            (false, false) => "",
+        };
         writeln!(
             out,
-            "{} ({} {} VRID {}): {}",
+            "{} ({} {} VRID {}): {}{demotion}",
             r.name,
             r.interface,
             r.family,

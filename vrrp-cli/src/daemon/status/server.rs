@@ -1,10 +1,15 @@
 //! The daemon's side: answers each connection on its own short-lived thread, with
 //! deadlines and limits so that no client can stall another or grow the daemon.
 //!
-//! Protocol: the client sends one line (`status`), the server answers one line, a JSON
-//! array of [`RouterReport`]s, and closes. A connection beyond the limit, or a request
-//! longer than the limit, gets one line `{"error": "..."}` (written only if it fits in
-//! the socket buffer at once) and is closed.
+//! Protocol: the client sends one line, the server answers one line and closes:
+//! - `status` (or an empty line): a JSON array of [`RouterReport`]s;
+//! - `handover [NAME...]` / `resume [NAME...]` (all instances when no name): a
+//!   [`ControlReply`]; accepted only from root or the daemon's own user (the peer's
+//!   credentials on the socket), since they change what the routers do.
+//!
+//! A connection beyond the limit, a request longer than the limit, an unknown request or
+//! a control request from another user gets one line `{"error": "..."}` (written only if
+//! it fits in the socket buffer at once) and is closed.
 
 use std::io;
 use std::os::unix::net::UnixStream;
@@ -15,12 +20,36 @@ use std::time::{Duration, Instant};
 use vrrp_io::RouterStatus;
 
 use super::deadline::{self, LineEnd};
-use super::model::{ErrorReply, RouterReport, SharedTrackNames};
+use super::model::{
+    ControlReply, ControlResult, ControlVerb, ErrorReply, RouterReport, SharedTrackNames,
+};
 use super::socket::StatusSocket;
 
-/// Where the routers' status comes from: the daemon passes a closure calling
-/// `vrrp_io::Handle::status`, tests a fake.
-pub type StatusSource = dyn Fn() -> Vec<RouterStatus> + Send + Sync;
+/// What the server asks: the routers' status, and (for root) handovers. The daemon
+/// implements it over `vrrp_io::Handle`; a closure returning the status is a backend
+/// that refuses handovers (tests, read-only uses).
+pub trait Backend: Send + Sync {
+    /// Every router's status.
+    fn status(&self) -> Vec<RouterStatus>;
+
+    /// Carries out a control request; `Err` when the routers cannot be reached.
+    fn control(&self, verb: ControlVerb, names: Vec<String>) -> Result<Vec<ControlResult>, String> {
+        let _ = names;
+        Err(format!("`{}` is not available here", verb.as_str()))
+    }
+}
+
+impl<F> Backend for F
+where
+    F: Fn() -> Vec<RouterStatus> + Send + Sync,
+{
+    fn status(&self) -> Vec<RouterStatus> {
+        self()
+    }
+}
+
+/// The backend as the server holds it.
+pub type StatusSource = dyn Backend;
 
 /// The server's bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +81,7 @@ impl Default for Limits {
 /// may be replaced at any time (on reload).
 pub fn serve<F>(socket: &StatusSocket, source: F, names: SharedTrackNames) -> io::Result<()>
 where
-    F: Fn() -> Vec<RouterStatus> + Send + Sync + 'static,
+    F: Backend + 'static,
 {
     serve_with(socket, Arc::new(source), names, Limits::default())
 }
@@ -148,8 +177,13 @@ fn answer(
     limits: Limits,
 ) -> io::Result<()> {
     let request_deadline = Instant::now() + limits.request_deadline;
-    // The request's content is not needed (there is one question), so it is not kept.
-    match deadline::read_line(stream, request_deadline, limits.max_request, None)? {
+    let mut request = Vec::new();
+    match deadline::read_line(
+        stream,
+        request_deadline,
+        limits.max_request,
+        Some(&mut request),
+    )? {
         LineEnd::Newline => {}
         // Closed before asking: nobody to answer, and no reason to make the event loop
         // take a snapshot for a flood of connect-and-close.
@@ -165,7 +199,37 @@ fn answer(
             ));
         }
     }
-    let routers = source();
+    let text = String::from_utf8_lossy(&request);
+    let mut words = text.split_whitespace();
+    match words.next() {
+        None | Some("status") => {}
+        Some(word) => {
+            let Some(verb) = ControlVerb::parse(word) else {
+                refuse(
+                    stream,
+                    &format!("unknown request {word:?}: ask `status`, `handover [NAME...]` or `resume [NAME...]`"),
+                );
+                return Ok(());
+            };
+            if !peer_may_control(stream) {
+                refuse(
+                    stream,
+                    &format!("`{word}` changes what the routers do: only root (or the daemon's user) may ask"),
+                );
+                return Ok(());
+            }
+            let names: Vec<String> = words.map(str::to_owned).collect();
+            let reply = match source.control(verb, names) {
+                Ok(results) => serde_json::to_vec(&ControlReply { results }),
+                Err(error) => serde_json::to_vec(&ErrorReply { error }),
+            };
+            let mut body = reply.map_err(io::Error::other)?;
+            body.push(b'\n');
+            deadline::write_all(stream, &body, Instant::now() + limits.reply_deadline)?;
+            return stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+    let routers = source.status();
     let reports: Vec<RouterReport> = names.with(|names| {
         routers
             .iter()
@@ -176,4 +240,31 @@ fn answer(
     body.push(b'\n');
     deadline::write_all(stream, &body, Instant::now() + limits.reply_deadline)?;
     stream.shutdown(std::net::Shutdown::Both)
+}
+
+/// Whether the process at the other end may change state: root, or the daemon's own user
+/// (a daemon run with capabilities but not as root). Read from the kernel (SO_PEERCRED),
+/// not from anything the client says.
+fn peer_may_control(stream: &UnixStream) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: u32::MAX,
+        gid: u32::MAX,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid for writing and `len` is their size; the fd is
+    // the stream's own, open for the duration of the call.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    // SAFETY: geteuid cannot fail and has no preconditions.
+    let own = unsafe { libc::geteuid() };
+    rc == 0 && (cred.uid == 0 || cred.uid == own)
 }

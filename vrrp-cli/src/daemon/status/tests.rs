@@ -46,6 +46,8 @@ fn vi_1() -> RouterStatus {
         peer_checksum_forms: vec![(ip("192.168.100.10"), ChecksumForm::V2)],
         statistics,
         virtual_addresses: vec![ip("192.168.100.12")],
+        demoted: false,
+        handing_over: false,
     }
 }
 
