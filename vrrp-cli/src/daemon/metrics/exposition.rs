@@ -118,6 +118,12 @@ impl Collector for Snapshot {
         )?;
         gauges(
             &mut encoder,
+            "vrrp_demoted",
+            "1 while the router is demoted by `vrrp handover` (advertising priority 1) until `vrrp resume`.",
+            routers.iter().map(|r| (base(r), i64::from(r.demoted))),
+        )?;
+        gauges(
+            &mut encoder,
             "vrrp_master_info",
             "The current master's address (this router's own when it is master); absent while unknown.",
             routers.iter().filter_map(|r| {

@@ -22,6 +22,7 @@ use vrrp_io::RouterStatus;
 
 use super::exposition::{self, render};
 use super::slots::{Slot, Slots};
+use crate::daemon::status::deadline::{left, write_all};
 use crate::daemon::status::{RouterReport, SharedTrackNames, StatusSource};
 
 /// The server's bounds.
@@ -304,18 +305,6 @@ fn head_end(bytes: &[u8], from: usize) -> Option<usize> {
     })
 }
 
-/// The time left until `deadline`, or a `TimedOut` error once it has passed.
-fn left(deadline: Instant) -> io::Result<Duration> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "deadline passed before the exchange finished",
-        ));
-    }
-    Ok(left)
-}
-
 /// Reads a request head, at most `max` bytes, until `deadline` (for the whole head).
 pub(super) fn read_head(mut stream: &TcpStream, deadline: Instant, max: usize) -> io::Result<Head> {
     let mut head = Vec::with_capacity(1024);
@@ -347,28 +336,6 @@ pub(super) fn read_head(mut stream: &TcpStream, deadline: Instant, max: usize) -
             return Ok(Head::Complete(head));
         }
     }
-}
-
-/// Writes all of `bytes` before `deadline`, or fails with `TimedOut`; a peer that reads
-/// slowly or not at all cannot hold the writer longer.
-fn write_all(mut stream: &TcpStream, bytes: &[u8], deadline: Instant) -> io::Result<()> {
-    let mut written = 0;
-    while written < bytes.len() {
-        stream.set_write_timeout(Some(left(deadline)?))?;
-        match stream.write(&bytes[written..]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => written += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "the client did not read the reply before the deadline",
-                ))
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// Ends the reply (FIN) and reads what the client still sends until it closes or

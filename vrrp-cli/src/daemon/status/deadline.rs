@@ -1,10 +1,30 @@
-//! Reads and writes on a Unix stream that end at a deadline for the whole exchange, not
+//! Reads and writes on a stream socket that end at a deadline for the whole exchange, not
 //! per system call: SO_RCVTIMEO / SO_SNDTIMEO alone restart with every byte, so a peer
-//! trickling one byte a second would hold the other end forever.
+//! trickling one byte a second would hold the other end forever. Used by the status
+//! socket (Unix) and the metrics endpoint (TCP).
 
 use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// A stream whose writes can time out: Unix and TCP sockets.
+pub(crate) trait TimedStream {
+    /// SO_SNDTIMEO.
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+impl TimedStream for UnixStream {
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        UnixStream::set_write_timeout(self, timeout)
+    }
+}
+
+impl TimedStream for TcpStream {
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, timeout)
+    }
+}
 
 /// How a line read ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +38,7 @@ pub(super) enum LineEnd {
 }
 
 /// The time left until `deadline`, or a `TimedOut` error once it has passed.
-fn left(deadline: Instant) -> io::Result<std::time::Duration> {
+pub(crate) fn left(deadline: Instant) -> io::Result<Duration> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
         return Err(io::Error::new(
@@ -74,15 +94,16 @@ pub(super) fn read_line(
 
 /// Writes all of `bytes` before `deadline`, or fails with `TimedOut`; a peer that reads
 /// slowly or not at all cannot hold the writer longer.
-pub(super) fn write_all(
-    mut stream: &UnixStream,
-    bytes: &[u8],
-    deadline: Instant,
-) -> io::Result<()> {
+pub(crate) fn write_all<S>(stream: &S, bytes: &[u8], deadline: Instant) -> io::Result<()>
+where
+    S: TimedStream,
+    for<'a> &'a S: Write,
+{
+    let mut writer = stream;
     let mut written = 0;
     while written < bytes.len() {
         stream.set_write_timeout(Some(left(deadline)?))?;
-        match stream.write(&bytes[written..]) {
+        match writer.write(&bytes[written..]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => written += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -11,7 +11,7 @@
 //!   [`RouterReport`].
 
 mod client;
-mod deadline;
+pub(crate) mod deadline;
 mod model;
 mod render;
 mod server;

@@ -188,6 +188,7 @@ fn every_family_has_help_and_type_and_every_sample_a_family() {
         ("vrrp_state", "gauge"),
         ("vrrp_base_priority", "gauge"),
         ("vrrp_effective_priority", "gauge"),
+        ("vrrp_demoted", "gauge"),
         ("vrrp_master_info", "gauge"),
         ("vrrp_master_transitions_total", "counter"),
         ("vrrp_adverts_sent_total", "counter"),
@@ -345,5 +346,5 @@ fn ipv6_routers_are_labelled_ipv6_and_no_routers_give_only_descriptors() {
     assert!(all.iter().all(|(_, l, _)| l["family"] == "ipv6"));
     let empty = render(&[]);
     assert!(samples(&empty).is_empty(), "{empty}");
-    assert_eq!(types(&empty).len(), 14);
+    assert_eq!(types(&empty).len(), 15);
 }
