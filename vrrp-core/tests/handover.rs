@@ -4,11 +4,12 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-mod common;
+#[path = "common/pair.rs"]
+mod pair;
 
 use std::time::Duration;
 
-use common::pair::*;
+use pair::*;
 use vrrp_core::router::{
     Event, HandoverError, HandoverStart, Output, Reason, State, HANDOVER_RELEASE_DELAY,
 };

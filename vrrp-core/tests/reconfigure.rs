@@ -7,11 +7,12 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-mod common;
+#[path = "common/pair.rs"]
+mod pair;
 
 use std::net::IpAddr;
 
-use common::pair::*;
+use pair::*;
 use vrrp_core::router::{
     ConfigError, Event, Output, Reason, ReconfigureError, RouterConfig, State, TrackConfig, TrackId,
 };

@@ -10,8 +10,6 @@
 //! Shared by several test crates, each of which uses only part of it.
 #![allow(dead_code)]
 
-pub mod pair;
-
 use std::fmt;
 use std::fs::File;
 use std::io::BufReader;

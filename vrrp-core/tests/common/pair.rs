@@ -1,6 +1,9 @@
 //! Two VRRPv3 routers on 10.0.0.1 and 10.0.0.2 (VIPs 10.0.1.x, 1 s adverts) that talk
 //! directly: each advert one sends is handed to the other at once. For tests of what a
 //! pair does over time (reloads, handovers) without the simulator's machinery.
+//! Included by path (not through `common`, which the fuzz seed also includes without the
+//! `alloc` feature).
+#![allow(dead_code)]
 
 use std::net::{IpAddr, Ipv4Addr};
 
