@@ -50,6 +50,44 @@ impl Default for AnnounceConfig {
     }
 }
 
+/// The wait of a router that starts (or leaves Initialize) before it may take over when it
+/// hears no master: Master_Down_Interval plus `delay` plus `spread × (255 −
+/// priority) / 255`.
+///
+/// RFC 9568 has every router start as Backup and take over after Master_Down_Interval.
+/// Two routers started together then race: the lower priority wins whenever it started
+/// more than the difference of their Skew_Times earlier (19.5 ms between priorities 150
+/// and 100 at 100 ms adverts), and sends adverts as master until the other preempts it.
+/// The spread makes a higher priority wait less by a margin that covers start-up skew
+/// (with 1 s: 196 ms between 150 and 100), so the best router takes over first and the
+/// others hear it. It only lengthens a start-up with no master on the link, never a
+/// failover. The default is the RFC's behaviour (no spread, no delay); `vrrp run` uses
+/// [`StartupWait::RACE_FREE`]. `delay` is keepalived's `vrrp_startup_delay`: a flat wait
+/// for links and routes to settle after boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct StartupWait {
+    /// Added to every router's first wait (keepalived's `vrrp_startup_delay`; default 0).
+    pub delay: Duration,
+    /// Scaled by how far the priority is below 255 (default zero: the RFC's plain
+    /// Master_Down_Interval).
+    pub spread: Duration,
+}
+
+impl StartupWait {
+    /// A spread of 1 s and no delay: routers started within ~0.2 s of each other with
+    /// priorities 50 apart (~4 ms per priority point) never race.
+    pub const RACE_FREE: StartupWait = StartupWait {
+        delay: Duration::ZERO,
+        spread: Duration::from_secs(1),
+    };
+
+    /// The wait added to Master_Down_Interval at start-up for `priority`.
+    pub fn extra(&self, priority: crate::types::Priority) -> Duration {
+        let below = u32::from(255 - priority.get());
+        self.delay + self.spread * below / 255
+    }
+}
+
 /// Everything one virtual router (interface, family, VRID) needs to run.
 ///
 /// Build one with [`RouterConfig::new`] and adjust the public fields;
@@ -85,6 +123,9 @@ pub struct RouterConfig {
     /// After start-up (or leaving Fault), tolerate a lower-priority master this long
     /// before preempting it (keepalived's `preempt_delay`).
     pub preempt_delay: Duration,
+    /// How the first Master_Down_Interval after start-up is stretched, so that routers
+    /// started together do not race: see [`StartupWait`].
+    pub startup: StartupWait,
     /// RFC 9568 Accept_Mode: whether the master accepts packets addressed to the virtual
     /// addresses it does not own. The adapter reads it; the election does not use it.
     pub accept_mode: bool,
@@ -130,6 +171,7 @@ impl RouterConfig {
             advert_interval: Centiseconds(100),
             preempt: true,
             preempt_delay: Duration::ZERO,
+            startup: StartupWait::default(),
             accept_mode: false,
             primary_address,
             virtual_addresses,

@@ -43,7 +43,7 @@ mod stats;
 mod timers;
 
 pub use config::{
-    AnnounceConfig, ConfigError, ReconfigureError, RouterConfig, TrackConfig, TrackId,
+    AnnounceConfig, ConfigError, ReconfigureError, RouterConfig, StartupWait, TrackConfig, TrackId,
 };
 pub use event::{DropReason, Event, Reason, State};
 pub use output::{Announce, Output, Payload, Transmit, VipList};
@@ -263,6 +263,10 @@ impl VirtualRouter {
             self.become_master(now, Reason::AddressOwner);
         } else {
             self.enter_backup(now, Reason::Startup);
+            // No master heard yet: give better routers started at about the same time
+            // the first word (see `StartupWait`).
+            let extra = self.config.startup.extra(self.effective_priority);
+            self.master_down_at = self.master_down_at.map(|t| t + extra);
         }
     }
 
