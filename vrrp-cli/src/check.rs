@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::config::{self, Config, Parsed};
+use crate::config::{self, Config, Diagnostic, Parsed, Severity};
 use crate::preflight::{self, HostChecks};
 
 /// Exit status when the configuration would run (warnings allowed).
@@ -29,7 +29,7 @@ pub fn run(
     match config::load(path) {
         Ok(mut parsed) => {
             let found = preflight::check(&parsed.config, host);
-            parsed.diagnostics.extend(found);
+            add_capped(&mut parsed.diagnostics, found);
             report(path, &parsed, out)?;
             Ok(if parsed.has_errors() {
                 EXIT_ERRORS
@@ -46,6 +46,43 @@ pub fn run(
             )?;
             Ok(EXIT_UNREADABLE)
         }
+    }
+}
+
+/// Adds `found` to `listed`, up to [`config::MAX_DIAGNOSTICS`] of each severity in all
+/// as the reader does (a file of many instances must not make as many messages), then
+/// one more that counts those not listed.
+fn add_capped(listed: &mut Vec<Diagnostic>, found: Vec<Diagnostic>) {
+    let mut kept = [
+        listed.iter().filter(|d| !d.is_error()).count(),
+        listed.iter().filter(|d| d.is_error()).count(),
+    ];
+    let mut dropped = [0usize; 2];
+    let mut first_dropped = None;
+    for d in found {
+        let kind = usize::from(d.is_error());
+        if kept[kind] < config::MAX_DIAGNOSTICS {
+            kept[kind] += 1;
+            listed.push(d);
+        } else {
+            dropped[kind] += 1;
+            first_dropped.get_or_insert(d);
+        }
+    }
+    if let Some(first) = first_dropped {
+        let [warnings, errors] = dropped;
+        listed.push(Diagnostic {
+            severity: if errors > 0 {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            message: format!(
+                "too many problems: {errors} more error(s) and {warnings} more warning(s) of the checks `vrrp run` makes are not shown"
+            ),
+            hint: "fix the ones shown and check again".to_owned(),
+            ..first
+        });
     }
 }
 

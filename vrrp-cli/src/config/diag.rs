@@ -129,10 +129,19 @@ impl fmt::Display for Pos {
     }
 }
 
+/// The diagnostics of each severity listed; a file of a million bad lines must not make
+/// a million messages (nor the memory to hold them). Beyond this, they are counted.
+pub const MAX_DIAGNOSTICS: usize = 100;
+
 /// Collects diagnostics while parsing.
 #[derive(Debug, Default)]
 pub(crate) struct Sink {
     pub list: Vec<Diagnostic>,
+    /// Warnings and errors kept, and those beyond [`MAX_DIAGNOSTICS`], only counted.
+    kept: [usize; 2],
+    dropped: [usize; 2],
+    /// Where the first one not kept is.
+    first_dropped: Option<Pos>,
 }
 
 impl Sink {
@@ -143,8 +152,40 @@ impl Sink {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
+        let kind = usize::from(severity == Severity::Error);
+        if self.kept[kind] >= MAX_DIAGNOSTICS {
+            self.dropped[kind] += 1;
+            self.first_dropped.get_or_insert_with(|| pos.clone());
+            return;
+        }
+        self.kept[kind] += 1;
         self.list.push(Diagnostic {
             severity,
+            file: pos.file.to_path_buf(),
+            line: pos.line,
+            column: pos.col,
+            message: message.into(),
+            hint: hint.into(),
+        });
+    }
+
+    /// True if a diagnostic of `severity` would still be listed (not only counted), for
+    /// callers that can spare the cost of composing one that would not.
+    pub(crate) fn keeps(&self, severity: Severity) -> bool {
+        self.kept[usize::from(severity == Severity::Error)] < MAX_DIAGNOSTICS
+    }
+
+    /// An error listed even beyond [`MAX_DIAGNOSTICS`]: a bound of the reader that was
+    /// reached, which explains why the rest was not read. Each is reported once, so that
+    /// the list stays bounded.
+    pub(crate) fn bound_reached(
+        &mut self,
+        pos: &Pos,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.list.push(Diagnostic {
+            severity: Severity::Error,
             file: pos.file.to_path_buf(),
             line: pos.line,
             column: pos.col,
@@ -159,5 +200,26 @@ impl Sink {
 
     pub(crate) fn warn(&mut self, pos: &Pos, message: impl Into<String>, hint: impl Into<String>) {
         self.push(Severity::Warning, pos, message, hint);
+    }
+
+    /// The diagnostics kept, and one more to put after them that says how many were not
+    /// kept (an error if any error was not, so that the file still fails).
+    pub(crate) fn finish(self) -> (Vec<Diagnostic>, Option<Diagnostic>) {
+        let [warnings, errors] = self.dropped;
+        let note = self.first_dropped.map(|pos| Diagnostic {
+            severity: if errors > 0 {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            file: pos.file.to_path_buf(),
+            line: pos.line,
+            column: pos.col,
+            message: format!(
+                "too many problems: {errors} more error(s) and {warnings} more warning(s) from here on are not shown (only the first {MAX_DIAGNOSTICS} of each are)"
+            ),
+            hint: "fix the ones shown and check again".to_owned(),
+        });
+        (self.list, note)
     }
 }

@@ -49,10 +49,11 @@ mod suggest;
 mod tree;
 mod value;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use diag::{Diagnostic, Location, Severity};
+pub use diag::{Diagnostic, Location, Severity, MAX_DIAGNOSTICS};
 pub use model::{
     Command, Config, Garp, GlobalDefs, InitialState, Notify, NotifyScript, ScriptUser, SyncGroup,
     TrackInterface, TrackScript, VirtualAddress, VrrpInstance, VrrpScript,
@@ -113,9 +114,14 @@ pub struct LoadError {
 }
 
 /// Reads and parses the configuration file at `path` and the files it includes.
+///
+/// Hostile files are bounded: what is not a regular file or is larger than 16 MiB is
+/// not read, blocks nest at most 32 deep, includes are bounded in depth, count and
+/// total size, and at most 100 errors and 100 warnings are listed (then one more that
+/// counts the rest).
 pub fn load(path: impl AsRef<Path>) -> Result<Parsed, LoadError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| LoadError {
+    let bytes = lexer::read_file(path).map_err(|source| LoadError {
         path: path.to_path_buf(),
         source,
     })?;
@@ -125,25 +131,27 @@ pub fn load(path: impl AsRef<Path>) -> Result<Parsed, LoadError> {
         line: 1,
         col: 1,
     };
-    let text = lexer::decode_text(&bytes, &start, &mut sink);
-    Ok(parse_with(&text, path, sink))
+    let text = lexer::decode_text(bytes, &start, &mut sink);
+    Ok(parse_with(Cow::Owned(text), path, sink))
 }
 
 /// Parses `text` as if it were the contents of the file `path` (which names the file in
 /// diagnostics, and whose directory relative `include`s are resolved against).
 pub fn parse_str(text: &str, path: impl AsRef<Path>) -> Parsed {
-    parse_with(text, path.as_ref(), diag::Sink::default())
+    parse_with(Cow::Borrowed(text), path.as_ref(), diag::Sink::default())
 }
 
-fn parse_with(text: &str, path: &Path, mut sink: diag::Sink) -> Parsed {
-    let mut loader = lexer::Loader::new(&mut sink);
-    loader.add_text(path, text);
-    let files = std::mem::take(&mut loader.files);
-    let tokens = std::mem::take(&mut loader.tokens);
-    let stmts = tree::build(&tokens, &mut sink);
-    let mut config = parser::parse(&stmts, &mut sink);
-    config.files = files;
-    let mut diagnostics = sink.list;
+fn parse_with(text: Cow<'_, str>, path: &Path, mut sink: diag::Sink) -> Parsed {
+    let mut tokens = lexer::Loader::new(path, text);
+    let mut parser = parser::Parser::new(&mut sink);
+    // One top-level statement at a time: the tree of the whole file is never held.
+    while let Some(stmt) = tree::next_top(&mut tokens, parser.sink()) {
+        parser.top(&stmt);
+    }
+    let mut config = parser.finish();
+    config.files = std::mem::take(&mut tokens.files);
+    drop(tokens);
+    let (mut diagnostics, note) = sink.finish();
     // File order: the files in the order they were read, then line and column.
     let rank = |file: &Path| {
         config
@@ -153,6 +161,7 @@ fn parse_with(text: &str, path: &Path, mut sink: diag::Sink) -> Parsed {
             .unwrap_or(usize::MAX)
     };
     diagnostics.sort_by_key(|d| (rank(&d.file), d.line, d.column));
+    diagnostics.extend(note);
     Parsed {
         config,
         diagnostics,

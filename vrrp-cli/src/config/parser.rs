@@ -7,7 +7,7 @@ use std::time::Duration;
 use vrrp_core::wire::{Auth, ChecksumMode, Password, AUTH_DATA_LEN};
 use vrrp_core::{Centiseconds, Family, Priority, Version, Vrid};
 
-use super::diag::{Pos, Sink};
+use super::diag::{Pos, Severity, Sink};
 use super::keywords::{self, Class};
 use super::model::{
     Command, Config, Garp, GlobalDefs, InitialState, Notify, NotifyScript, ScriptUser, SyncGroup,
@@ -17,20 +17,33 @@ use super::suggest::nearest;
 use super::tree::{Block, Stmt, Word};
 use super::value;
 
-/// Parses a whole statement tree.
-pub(crate) fn parse(stmts: &[Stmt], sink: &mut Sink) -> Config {
-    let mut p = Parser {
-        sink,
-        global: GlobalDefs::default(),
-        global_pos: None,
-        scripts: Vec::new(),
-        instances: Vec::new(),
-        sync_groups: Vec::new(),
-    };
-    for st in stmts {
-        p.top(st);
+/// Parses the statement tree one top-level statement at a time, so that the tree of the
+/// whole file never has to exist at once: `new`, `top` for each statement, `finish`.
+pub(crate) struct Parser<'s> {
+    sink: &'s mut Sink,
+    global: GlobalDefs,
+    global_pos: Option<Pos>,
+    scripts: Vec<VrrpScript>,
+    instances: Vec<RawInstance>,
+    sync_groups: Vec<SyncGroup>,
+}
+
+impl<'s> Parser<'s> {
+    pub(crate) fn new(sink: &'s mut Sink) -> Self {
+        Parser {
+            sink,
+            global: GlobalDefs::default(),
+            global_pos: None,
+            scripts: Vec::new(),
+            instances: Vec::new(),
+            sync_groups: Vec::new(),
+        }
     }
-    p.finish()
+
+    /// The sink, for whoever builds the next statement.
+    pub(crate) fn sink(&mut self) -> &mut Sink {
+        self.sink
+    }
 }
 
 /// An instance as written, before defaults and cross-checks.
@@ -103,15 +116,6 @@ impl RawInstance {
     }
 }
 
-struct Parser<'s> {
-    sink: &'s mut Sink,
-    global: GlobalDefs,
-    global_pos: Option<Pos>,
-    scripts: Vec<VrrpScript>,
-    instances: Vec<RawInstance>,
-    sync_groups: Vec<SyncGroup>,
-}
-
 /// Which directives of a block were seen, to warn about repeated ones.
 #[derive(Default)]
 struct Seen(HashMap<String, Pos>);
@@ -170,10 +174,15 @@ impl Parser<'_> {
             self.error(&kw.pos, message, hint);
             return;
         }
+        if !self.sink.keeps(Severity::Error) {
+            // Only counted: spare the suggestion's cost (a file of a million bad lines).
+            self.error(&kw.pos, "unknown directive", "");
+            return;
+        }
         let candidates = known.iter().flat_map(|list| list.iter().copied());
         let hint = match nearest(&kw.text, candidates) {
             Some(near) => format!("did you mean `{near}`?"),
-            None => format!("remove it, or check the spelling against the {context} directives in keepalived.conf(5)"),
+            None => format!("remove it, or check the spelling against the directives of {context} in keepalived.conf(5)"),
         };
         self.error(
             &kw.pos,
@@ -412,7 +421,7 @@ impl Parser<'_> {
 
     // ----- top level -------------------------------------------------------------
 
-    fn top(&mut self, st: &Stmt) {
+    pub(crate) fn top(&mut self, st: &Stmt) {
         let kw = st.keyword();
         match kw.text.as_str() {
             "global_defs" => {
@@ -1337,7 +1346,7 @@ impl Parser<'_> {
 
     // ----- resolution and cross-checks ------------------------------------------
 
-    fn finish(mut self) -> Config {
+    pub(crate) fn finish(mut self) -> Config {
         let raws = std::mem::take(&mut self.instances);
         let mut instances: Vec<(VrrpInstance, Pos)> = Vec::new();
         for raw in raws {

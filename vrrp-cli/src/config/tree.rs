@@ -2,7 +2,7 @@
 //! follows them (on the same line or, as keepalived allows, on the next).
 
 use super::diag::{Pos, Sink};
-use super::lexer::{Tok, Token};
+use super::lexer::{Loader, Tok, Token};
 
 /// A word of a statement.
 #[derive(Debug, Clone)]
@@ -43,91 +43,220 @@ pub(crate) struct Block {
     pub stmts: Vec<Stmt>,
 }
 
-/// Builds the statement tree of a whole token stream.
-pub(crate) fn build(tokens: &[Token], sink: &mut Sink) -> Vec<Stmt> {
-    let mut i = 0;
-    let stmts = items(tokens, &mut i, None, sink);
-    debug_assert!(i >= tokens.len());
-    stmts
+/// The deepest block nesting read. Real configurations nest four or five levels
+/// (`virtual_server { real_server { HTTP_GET { url { ... } } } }`); the bound keeps every
+/// walk over the tree (building it here, dropping it, cloning it) within a small stack,
+/// so that no file can overflow it. keepalived itself refuses deep files.
+pub(crate) const MAX_NESTING: usize = 32;
+
+/// The most words and statements in one top-level directive with its blocks. Statements
+/// are parsed and dropped one top-level directive at a time, so this bounds the tree
+/// held at once (about 200 bytes per item: some 20 MB) whatever the size of the file.
+/// A VRRP advertisement carries at most 255 addresses; the largest real blocks (a
+/// `virtual_server` with its `real_server`s) have a few thousand lines.
+pub(crate) const MAX_DIRECTIVE_ITEMS: usize = 100_000;
+
+/// What is left of [`MAX_DIRECTIVE_ITEMS`] for the directive being built.
+struct Budget {
+    left: usize,
 }
 
-/// Statements until the `}` that closes `open` (or the end of input at top level).
-fn items(tokens: &[Token], i: &mut usize, open: Option<&Pos>, sink: &mut Sink) -> Vec<Stmt> {
-    let mut stmts: Vec<Stmt> = Vec::new();
-    // True while the last statement ended at a line end and has no block yet, so that a
-    // `{` at the start of the next line belongs to it.
-    let mut may_take_block = false;
-    while let Some(token) = tokens.get(*i) {
-        match &token.tok {
-            Tok::Eol => {
-                *i += 1;
-            }
-            Tok::Close => {
-                *i += 1;
-                if open.is_some() {
-                    return stmts;
-                }
+impl Budget {
+    /// Takes one item; false (and an error, the first time) when none is left.
+    fn take(&mut self, pos: &Pos, sink: &mut Sink) -> bool {
+        match self.left {
+            0 => false,
+            1 => {
+                self.left = 0;
                 sink.error(
-                    &token.pos,
-                    "unexpected `}`: no block is open here",
-                    "remove it, or look for a `{` missing above",
-                );
-                may_take_block = false;
-            }
-            Tok::Open => {
-                *i += 1;
-                let block = Block {
-                    open: token.pos.clone(),
-                    stmts: items(tokens, i, Some(&token.pos), sink),
-                };
-                match stmts.last_mut() {
-                    Some(last) if may_take_block => last.block = Some(block),
-                    _ => sink.error(
-                        &token.pos,
-                        "`{` without a directive before it",
-                        "a block belongs to the directive written before it, e.g. `virtual_ipaddress {`",
-                    ),
-                }
-                may_take_block = false;
-            }
-            Tok::Word { .. } => {
-                let mut words = Vec::new();
-                while let Some(Token {
-                    tok: Tok::Word { text, quoted },
                     pos,
-                }) = tokens.get(*i)
-                {
-                    words.push(Word {
-                        text: text.clone(),
-                        quoted: *quoted,
-                        pos: pos.clone(),
-                    });
-                    *i += 1;
-                }
-                let mut stmt = Stmt { words, block: None };
-                match tokens.get(*i).map(|t| &t.tok) {
-                    Some(Tok::Open) => {
-                        let open_pos = tokens[*i].pos.clone();
-                        *i += 1;
-                        stmt.block = Some(Block {
-                            stmts: items(tokens, i, Some(&open_pos), sink),
-                            open: open_pos,
-                        });
-                        may_take_block = false;
-                    }
-                    Some(Tok::Eol) | None => may_take_block = true,
-                    _ => may_take_block = false,
-                }
-                stmts.push(stmt);
+                    format!(
+                        "directive too large: more than {MAX_DIRECTIVE_ITEMS} words and lines in one top-level block; the rest of it is skipped"
+                    ),
+                    "split the block, or look for a `}` missing above",
+                );
+                false
+            }
+            _ => {
+                self.left -= 1;
+                true
             }
         }
     }
-    if let Some(open) = open {
-        sink.error(
-            open,
-            "this `{` is never closed",
-            "add the matching `}` at the end of the block",
-        );
+
+    fn exhausted(&self) -> bool {
+        self.left == 0
     }
+}
+
+/// The next top-level statement with its blocks, `None` at the end of the input. The
+/// caller parses it and drops it before asking for the next one.
+pub(crate) fn next_top(tokens: &mut Loader<'_>, sink: &mut Sink) -> Option<Stmt> {
+    loop {
+        let token = tokens.next(sink)?;
+        let mut budget = Budget {
+            left: MAX_DIRECTIVE_ITEMS,
+        };
+        match token.tok {
+            Tok::Eol => {}
+            Tok::Close => sink.error(
+                &token.pos,
+                "unexpected `}`: no block is open here",
+                "remove it, or look for a `{` missing above",
+            ),
+            Tok::Open => stray_block(tokens, token.pos, 0, &mut budget, sink),
+            Tok::Word { text, quoted } => {
+                let first = Word {
+                    text,
+                    quoted,
+                    pos: token.pos,
+                };
+                return Some(statement(tokens, first, 0, &mut budget, sink));
+            }
+        }
+    }
+}
+
+/// A `{` with no directive before it: an error; its block is read and dropped.
+fn stray_block(
+    tokens: &mut Loader<'_>,
+    open: Pos,
+    depth: usize,
+    budget: &mut Budget,
+    sink: &mut Sink,
+) {
+    let block = block(tokens, open, depth, budget, sink);
+    sink.error(
+        &block.open,
+        "`{` without a directive before it",
+        "a block belongs to the directive written before it, e.g. `virtual_ipaddress {`",
+    );
+}
+
+/// The statement that starts with `first`, inside `depth` blocks: the rest of its line
+/// and its block, which starts on the same line or, as keepalived allows, the next one.
+fn statement(
+    tokens: &mut Loader<'_>,
+    first: Word,
+    depth: usize,
+    budget: &mut Budget,
+    sink: &mut Sink,
+) -> Stmt {
+    let mut words = vec![first];
+    while let Some(Token {
+        tok: Tok::Word { .. },
+        ..
+    }) = tokens.peek(sink)
+    {
+        if let Some(Token {
+            tok: Tok::Word { text, quoted },
+            pos,
+        }) = tokens.next(sink)
+        {
+            // Beyond the budget the words are still read, not kept.
+            if budget.take(&pos, sink) {
+                words.push(Word { text, quoted, pos });
+            }
+        }
+    }
+    words.shrink_to_fit();
+    let mut stmt = Stmt { words, block: None };
+    if matches!(tokens.peek(sink), Some(Token { tok: Tok::Eol, .. })) {
+        // Line ends before a `{` on the next line belong to this statement.
+        while matches!(tokens.peek(sink), Some(Token { tok: Tok::Eol, .. })) {
+            tokens.next(sink);
+        }
+    }
+    if matches!(tokens.peek(sink), Some(Token { tok: Tok::Open, .. })) {
+        if let Some(open) = tokens.next(sink) {
+            stmt.block = Some(block(tokens, open.pos, depth, budget, sink));
+        }
+    }
+    stmt
+}
+
+/// Statements until the `}` that closes `open`, which `depth` blocks are around.
+fn items(
+    tokens: &mut Loader<'_>,
+    open: &Pos,
+    depth: usize,
+    budget: &mut Budget,
+    sink: &mut Sink,
+) -> Vec<Stmt> {
+    let mut stmts: Vec<Stmt> = Vec::new();
+    loop {
+        if budget.exhausted() {
+            skip_block(tokens, sink);
+            break;
+        }
+        let Some(token) = tokens.next(sink) else {
+            sink.error(
+                open,
+                "this `{` is never closed",
+                "add the matching `}` at the end of the block",
+            );
+            break;
+        };
+        match token.tok {
+            Tok::Eol => {}
+            Tok::Close => break,
+            Tok::Open => {
+                if budget.take(&token.pos, sink) {
+                    stray_block(tokens, token.pos, depth, budget, sink);
+                }
+            }
+            Tok::Word { text, quoted } => {
+                let pos = token.pos;
+                if budget.take(&pos, sink) {
+                    let first = Word { text, quoted, pos };
+                    stmts.push(statement(tokens, first, depth, budget, sink));
+                }
+            }
+        }
+    }
+    stmts.shrink_to_fit();
     stmts
+}
+
+/// The block opened at `open` inside `depth` others. Beyond [`MAX_NESTING`] it is an
+/// error and its contents are skipped up to the matching `}` without building anything.
+fn block(
+    tokens: &mut Loader<'_>,
+    open: Pos,
+    depth: usize,
+    budget: &mut Budget,
+    sink: &mut Sink,
+) -> Block {
+    if depth + 1 > MAX_NESTING {
+        sink.error(
+            &open,
+            format!("blocks nested more than {MAX_NESTING} deep; this one is skipped"),
+            "keepalived.conf nests a few levels; look for `{` without its `}`",
+        );
+        skip_block(tokens, sink);
+        return Block {
+            open,
+            stmts: Vec::new(),
+        };
+    }
+    let stmts = items(tokens, &open, depth + 1, budget, sink);
+    Block { open, stmts }
+}
+
+/// Consumes tokens up to the `}` that closes a block already opened, counting nested
+/// braces without recursion.
+fn skip_block(tokens: &mut Loader<'_>, sink: &mut Sink) {
+    let mut open = 1usize;
+    while let Some(token) = tokens.next(sink) {
+        match token.tok {
+            Tok::Open => open += 1,
+            Tok::Close => {
+                open -= 1;
+                if open == 0 {
+                    return;
+                }
+            }
+            Tok::Word { .. } | Tok::Eol => {}
+        }
+    }
 }
