@@ -65,6 +65,9 @@ pub(crate) const GLOBAL_SUPPORTED: &[&str] = &[
     "vrrp_strict",
     "vrrp_v3_checksum",
     "v3_checksum_as_v2",
+    "vrrp_startup_delay",
+    "vrrp_delay_after_boot",
+    "vrrp_startup_spread",
 ];
 
 /// `global_defs`: every other directive keepalived 2.2 knows.
@@ -185,8 +188,6 @@ pub(crate) const GLOBAL_KNOWN: &[&str] = &[
     "process_monitor_rcv_bufs_force",
     "vrrp_rx_bufs_policy",
     "vrrp_rx_bufs_multiplier",
-    "vrrp_startup_delay",
-    "vrrp_delay_after_boot",
     "log_unknown_vrids",
     "vrrp_owner_ignore_adverts",
     "vmac_prefix",

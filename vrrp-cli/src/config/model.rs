@@ -56,6 +56,16 @@ pub struct GlobalDefs {
     /// `vrrp_garp_master_delay SECS`: second burst of gratuitous ARPs this long after
     /// becoming master (keepalived default 5 s; 0 = no second burst).
     pub vrrp_garp_master_delay: Duration,
+    /// `vrrp_startup_delay SECS`: after the daemon starts, wait this much longer before a
+    /// router may take over for want of a master (keepalived; default 0).
+    pub vrrp_startup_delay: Duration,
+    /// `vrrp_delay_after_boot SECS`: as `vrrp_startup_delay`, but only until the host
+    /// has been up this long (keepalived 2.4; default none).
+    pub vrrp_delay_after_boot: Option<Duration>,
+    /// `vrrp_startup_spread SECS` (ours): at start-up a router waits this, scaled by how
+    /// far its priority is below 255, on top of Master_Down_Interval, so routers started
+    /// together do not race (default 1 s; 0 for the RFC's plain interval).
+    pub vrrp_startup_spread: Duration,
     /// `vrrp_garp_master_repeat N`: gratuitous ARPs per burst (keepalived default 5).
     pub vrrp_garp_master_repeat: u32,
     /// `vrrp_garp_master_refresh SECS`: repeat gratuitous ARPs this often while master
@@ -84,6 +94,9 @@ impl Default for GlobalDefs {
             script_user: None,
             enable_script_security: false,
             vrrp_garp_master_delay: Duration::from_secs(5),
+            vrrp_startup_delay: Duration::ZERO,
+            vrrp_delay_after_boot: None,
+            vrrp_startup_spread: Duration::from_secs(1),
             vrrp_garp_master_repeat: 5,
             vrrp_garp_master_refresh: None,
             vrrp_check_unicast_src: false,

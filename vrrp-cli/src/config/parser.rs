@@ -521,6 +521,21 @@ impl Parser<'_> {
                 }
             }
             "enable_script_security" => self.global.enable_script_security = self.flag(st),
+            "vrrp_startup_delay" => {
+                if let Some(d) = self.duration(st, 3_600, "vrrp_startup_delay 5") {
+                    self.global.vrrp_startup_delay = d;
+                }
+            }
+            "vrrp_delay_after_boot" => {
+                if let Some(d) = self.duration(st, 3_600, "vrrp_delay_after_boot 60") {
+                    self.global.vrrp_delay_after_boot = Some(d);
+                }
+            }
+            "vrrp_startup_spread" => {
+                if let Some(d) = self.duration(st, 60, "vrrp_startup_spread 1") {
+                    self.global.vrrp_startup_spread = d;
+                }
+            }
             "vrrp_garp_master_delay" => {
                 if let Some(d) = self.duration(st, 86_400, "vrrp_garp_master_delay 5") {
                     self.global.vrrp_garp_master_delay = d;

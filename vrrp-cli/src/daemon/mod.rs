@@ -384,7 +384,13 @@ fn reload(
             return;
         }
     };
-    match handle.reload(loaded.plan.routers.clone()) {
+    // vrrp_startup_delay is for the daemon's start (links and routes settling after
+    // boot), not for instances a reload adds.
+    let mut routers = loaded.plan.routers.clone();
+    for r in &mut routers {
+        r.config.startup.delay = Duration::ZERO;
+    }
+    match handle.reload(routers) {
         Ok(summary) => tracing::info!(
             "reload: {} router(s) unchanged, {} reconfigured in place, {} stopped, {} started",
             summary.kept,

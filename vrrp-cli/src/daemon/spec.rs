@@ -2,12 +2,14 @@
 
 use std::net::IpAddr;
 
-use vrrp_core::router::{AnnounceConfig, RouterConfig, TrackConfig, TrackId};
+use std::time::Duration;
+
+use vrrp_core::router::{AnnounceConfig, RouterConfig, StartupWait, TrackConfig, TrackId};
 use vrrp_core::{Label, LabelError, VirtualAddress};
 use vrrp_io::netlink::Netlink;
 use vrrp_io::RouterSpec;
 
-use crate::config::{Config, VrrpInstance};
+use crate::config::{Config, GlobalDefs, VrrpInstance};
 
 /// The track id of an instance's own interface (down -> Fault, as keepalived).
 pub const OWN_INTERFACE: TrackId = RouterSpec::OWN_INTERFACE;
@@ -113,6 +115,10 @@ pub fn instance_spec(
     // nopreempt holds whatever `state` says (keepalived clears it for state MASTER).
     rc.preempt = !inst.nopreempt;
     rc.preempt_delay = inst.preempt_delay;
+    rc.startup = StartupWait {
+        delay: startup_delay(&config.global, host_uptime()),
+        spread: config.global.vrrp_startup_spread,
+    };
     rc.accept_mode = inst.accept;
     rc.auth = inst.auth;
     rc.checksum_mode = inst.checksum_mode;
@@ -171,6 +177,25 @@ pub fn instance_spec(
     })
 }
 
+/// The flat start-up wait: `vrrp_startup_delay`, or what remains of
+/// `vrrp_delay_after_boot` on a host up for `uptime`, whichever is longer.
+pub fn startup_delay(global: &GlobalDefs, uptime: Option<Duration>) -> Duration {
+    let after_boot = match (global.vrrp_delay_after_boot, uptime) {
+        (Some(wanted), Some(up)) => wanted.saturating_sub(up),
+        // Uptime unknown: wait the whole delay rather than none.
+        (Some(wanted), None) => wanted,
+        (None, _) => Duration::ZERO,
+    };
+    global.vrrp_startup_delay.max(after_boot)
+}
+
+/// How long the host has been up (/proc/uptime), if it can be read.
+fn host_uptime() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/uptime").ok()?;
+    let secs: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Duration::try_from_secs_f64(secs).ok()
+}
+
 /// A configured VIP as the router holds it: address, prefix length and label.
 fn virtual_address(v: &crate::config::VirtualAddress) -> Result<VirtualAddress, vrrp_io::Error> {
     let vip = VirtualAddress::with_prefix(v.addr, v.prefix_len);
@@ -224,6 +249,48 @@ vrrp_instance VI_1 {
     }
 }
 "#;
+
+    #[test]
+    fn the_startup_wait_follows_global_defs() {
+        let text = format!(
+            "global_defs {{\n  vrrp_startup_delay 2\n  vrrp_startup_spread 0.5\n}}\n{CLASSIC}"
+        );
+        let parsed = parse_str(&text, "keepalived.conf");
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let mut netlink = Netlink::open().unwrap();
+        let planned = plan(&parsed.config, &mut netlink, &|_| Some(true)).unwrap();
+        assert_eq!(
+            planned.routers[0].config.startup,
+            StartupWait {
+                delay: Duration::from_secs(2),
+                spread: Duration::from_millis(500),
+            }
+        );
+        // Race-free by default.
+        let parsed = parse_str(CLASSIC, "keepalived.conf");
+        let planned = plan(&parsed.config, &mut netlink, &|_| Some(true)).unwrap();
+        assert_eq!(planned.routers[0].config.startup, StartupWait::RACE_FREE);
+    }
+
+    #[test]
+    fn delay_after_boot_counts_only_until_the_host_has_been_up_that_long() {
+        let mut g = GlobalDefs::default();
+        g.vrrp_delay_after_boot = Some(Duration::from_secs(60));
+        assert_eq!(
+            startup_delay(&g, Some(Duration::from_secs(45))),
+            Duration::from_secs(15)
+        );
+        assert_eq!(
+            startup_delay(&g, Some(Duration::from_secs(600))),
+            Duration::ZERO
+        );
+        assert_eq!(startup_delay(&g, None), Duration::from_secs(60));
+        g.vrrp_startup_delay = Duration::from_secs(20);
+        assert_eq!(
+            startup_delay(&g, Some(Duration::from_secs(45))),
+            Duration::from_secs(20)
+        );
+    }
 
     #[test]
     fn a_refused_script_is_not_tracked() {

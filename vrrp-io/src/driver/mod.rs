@@ -781,6 +781,8 @@ impl Driver {
         }
         let running = router.config();
         let mut config = spec.config.clone();
+        // Only a start reads it; a running router has started already.
+        config.startup = running.startup;
         for t in &mut config.tracks {
             if let Some(r) = running.tracks.iter().find(|r| r.id == t.id) {
                 t.initially_up = r.initially_up;
