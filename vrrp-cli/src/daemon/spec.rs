@@ -274,8 +274,10 @@ vrrp_instance VI_1 {
 
     #[test]
     fn delay_after_boot_counts_only_until_the_host_has_been_up_that_long() {
-        let mut g = GlobalDefs::default();
-        g.vrrp_delay_after_boot = Some(Duration::from_secs(60));
+        let mut g = GlobalDefs {
+            vrrp_delay_after_boot: Some(Duration::from_secs(60)),
+            ..GlobalDefs::default()
+        };
         assert_eq!(
             startup_delay(&g, Some(Duration::from_secs(45))),
             Duration::from_secs(15)
