@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-FUZZ_TARGETS=(decode roundtrip config)
+FUZZ_TARGETS=(decode roundtrip config status)
 FUZZ_SECONDS_DEFAULT=25
 
 step() {

@@ -199,26 +199,26 @@ fn answer(
             ));
         }
     }
-    let text = String::from_utf8_lossy(&request);
-    let mut words = text.split_whitespace();
-    match words.next() {
-        None | Some("status") => {}
-        Some(word) => {
-            let Some(verb) = ControlVerb::parse(word) else {
-                refuse(
-                    stream,
-                    &format!("unknown request {word:?}: ask `status`, `handover [NAME...]` or `resume [NAME...]`"),
-                );
-                return Ok(());
-            };
+    match parse_request(&request) {
+        Request::Status => {}
+        Request::Unknown(word) => {
+            refuse(
+                stream,
+                &format!("unknown request {word:?}: ask `status`, `handover [NAME...]` or `resume [NAME...]`"),
+            );
+            return Ok(());
+        }
+        Request::Control(verb, names) => {
             if !peer_may_control(stream) {
                 refuse(
                     stream,
-                    &format!("`{word}` changes what the routers do: only root (or the daemon's user) may ask"),
+                    &format!(
+                        "`{}` changes what the routers do: only root (or the daemon's user) may ask",
+                        verb.as_str()
+                    ),
                 );
                 return Ok(());
             }
-            let names: Vec<String> = words.map(str::to_owned).collect();
             let reply = match source.control(verb, names) {
                 Ok(results) => serde_json::to_vec(&ControlReply { results }),
                 Err(error) => serde_json::to_vec(&ErrorReply { error }),
@@ -267,4 +267,28 @@ fn peer_may_control(stream: &UnixStream) -> bool {
     // SAFETY: geteuid cannot fail and has no preconditions.
     let own = unsafe { libc::geteuid() };
     rc == 0 && (cred.uid == 0 || cred.uid == own)
+}
+
+/// A request line, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// `status`, or an empty line.
+    Status,
+    /// `handover [NAME...]` / `resume [NAME...]`.
+    Control(ControlVerb, Vec<String>),
+    /// Anything else: its first word.
+    Unknown(String),
+}
+
+/// Reads a request line (without its newline); any bytes at all are a request.
+pub fn parse_request(line: &[u8]) -> Request {
+    let text = String::from_utf8_lossy(line);
+    let mut words = text.split_whitespace();
+    match words.next() {
+        None | Some("status") => Request::Status,
+        Some(word) => match ControlVerb::parse(word) {
+            Some(verb) => Request::Control(verb, words.map(str::to_owned).collect()),
+            None => Request::Unknown(word.to_owned()),
+        },
+    }
 }
