@@ -702,25 +702,27 @@ impl Lab {
     /// Starts our daemon (`vrrp -v run -f CONF --status-socket DIR/vrrp.sock`) in router
     /// `k`'s namespace. The socket path is [`Lab::status_socket`].
     pub fn start_vrrp(&mut self, k: usize, conf: &str) -> ProcId {
+        self.start_vrrp_with(k, conf, &[])
+    }
+
+    /// [`Lab::start_vrrp`] with more arguments to `vrrp run` (e.g. `--metrics ADDR`).
+    pub fn start_vrrp_with(&mut self, k: usize, conf: &str, extra: &[&str]) -> ProcId {
         let name = format!("vrrp-r{k}");
         let dir = self.proc_dir_for(&name);
         let conf = Lab::write_file(&dir, "keepalived.conf", conf);
         let socket = dir.join("vrrp.sock");
         let ns = self.router_ns(k);
-        self.spawn_in_dir(
-            &ns,
-            &name,
-            &[
-                env!("CARGO_BIN_EXE_vrrp"),
-                "-v",
-                "run",
-                "-f",
-                conf.to_str().unwrap(),
-                "--status-socket",
-                socket.to_str().unwrap(),
-            ],
-            dir,
-        )
+        let mut argv = vec![
+            env!("CARGO_BIN_EXE_vrrp"),
+            "-v",
+            "run",
+            "-f",
+            conf.to_str().unwrap(),
+            "--status-socket",
+            socket.to_str().unwrap(),
+        ];
+        argv.extend_from_slice(extra);
+        self.spawn_in_dir(&ns, &name, &argv, dir)
     }
 
     /// Starts `which` in router `k`.
