@@ -7,6 +7,7 @@ pub mod control;
 pub mod drop_log;
 pub mod metrics;
 pub mod notify;
+pub mod process_track;
 pub mod script_security;
 pub mod scripts;
 pub mod spec;
