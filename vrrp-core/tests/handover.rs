@@ -13,36 +13,7 @@ use pair::*;
 use vrrp_core::router::{
     Event, HandoverError, HandoverStart, Output, Reason, State, HANDOVER_RELEASE_DELAY,
 };
-use vrrp_core::{Instant, Priority};
-
-/// Feeds the pair's deadlines up to `until`, returning every output of `a` with its time.
-fn run_collect(
-    a: &mut vrrp_core::router::VirtualRouter,
-    b: &mut vrrp_core::router::VirtualRouter,
-    from: Instant,
-    until: Instant,
-) -> Vec<(Instant, Output)> {
-    let mut seen = Vec::new();
-    let mut now = from;
-    loop {
-        let next = [a.poll_timeout(), b.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min();
-        match next {
-            Some(t) if t <= until => now = t.max(now),
-            _ => return seen,
-        }
-        a.handle_timeout(now);
-        let outs = drain(a);
-        deliver(&outs, a, b, now);
-        seen.extend(outs.into_iter().map(|o| (now, o)));
-        b.handle_timeout(now);
-        let outs = drain(b);
-        deliver(&outs, b, a, now);
-        seen.extend(drain(a).into_iter().map(|o| (now, o)));
-    }
-}
+use vrrp_core::Priority;
 
 #[test]
 fn the_old_master_keeps_the_addresses_until_its_successor_has_announced_them() {

@@ -109,6 +109,19 @@ pub fn pair(p_master: u8, p_backup: u8) -> (VirtualRouter, VirtualRouter, Instan
 /// Runs the pair for `seconds`, delivering adverts both ways at each deadline.
 pub fn run(a: &mut VirtualRouter, b: &mut VirtualRouter, from: Instant, seconds: u64) -> Instant {
     let end = from + std::time::Duration::from_secs(seconds);
+    run_collect(a, b, from, end);
+    end
+}
+
+/// Feeds the pair's deadlines up to `until`, delivering adverts both ways, and returns
+/// every output of `a` with its time.
+pub fn run_collect(
+    a: &mut VirtualRouter,
+    b: &mut VirtualRouter,
+    from: Instant,
+    until: Instant,
+) -> Vec<(Instant, Output)> {
+    let mut seen = Vec::new();
     let mut now = from;
     loop {
         let next = [a.poll_timeout(), b.poll_timeout()]
@@ -116,15 +129,16 @@ pub fn run(a: &mut VirtualRouter, b: &mut VirtualRouter, from: Instant, seconds:
             .flatten()
             .min();
         match next {
-            Some(t) if t <= end => now = t.max(now),
-            _ => return end,
+            Some(t) if t <= until => now = t.max(now),
+            _ => return seen,
         }
         a.handle_timeout(now);
         let outs = drain(a);
         deliver(&outs, a, b, now);
+        seen.extend(outs.into_iter().map(|o| (now, o)));
         b.handle_timeout(now);
         let outs = drain(b);
         deliver(&outs, b, a, now);
-        drain(a);
+        seen.extend(drain(a).into_iter().map(|o| (now, o)));
     }
 }

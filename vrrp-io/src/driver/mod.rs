@@ -621,20 +621,7 @@ impl Driver {
                 vips: VipList::from(stale),
             });
         }
-        for (id, ifname) in &spec.tracked_interfaces {
-            self.trackers
-                .entry(ifname.clone())
-                .or_default()
-                .push((key, *id));
-        }
-        for vip in &spec.config.virtual_addresses {
-            self.vip_owners.entry(vip.addr).or_default().push(key);
-        }
-        let tracked = spec
-            .tracked_interfaces
-            .iter()
-            .map(|(id, ifname)| (*id, self.interface_id(ifname)))
-            .collect();
+        let tracked = self.register(key, &spec);
         self.by_name.insert(name.clone(), key);
         self.entries.insert(key, Entry { name, tracked });
         self.socket_generation += 1;
@@ -689,23 +676,10 @@ impl Driver {
                     .with_router(&key, |vr| vr.set_track(now, *id, up));
             }
             self.forget_trackers(key);
-            for (id, ifname) in &spec.tracked_interfaces {
-                self.trackers
-                    .entry(ifname.clone())
-                    .or_default()
-                    .push((key, *id));
-            }
             for addr in old_vips {
                 self.forget_vip_owner(addr, key);
             }
-            for vip in &spec.config.virtual_addresses {
-                self.vip_owners.entry(vip.addr).or_default().push(key);
-            }
-            let tracked = spec
-                .tracked_interfaces
-                .iter()
-                .map(|(id, ifname)| (*id, self.interface_id(ifname)))
-                .collect();
+            let tracked = self.register(key, &spec);
             if let Some(entry) = self.entries.get_mut(&key) {
                 entry.tracked = tracked;
             }
@@ -717,6 +691,24 @@ impl Driver {
         }
         self.by_name.insert(name, key);
         Ok(changed)
+    }
+
+    /// Files router `key` under the links it tracks and the VIPs it holds; returns its
+    /// tracked interfaces by id.
+    fn register(&mut self, key: RouterKey, spec: &RouterSpec) -> Box<[(TrackId, InterfaceId)]> {
+        for (id, ifname) in &spec.tracked_interfaces {
+            self.trackers
+                .entry(ifname.clone())
+                .or_default()
+                .push((key, *id));
+        }
+        for vip in &spec.config.virtual_addresses {
+            self.vip_owners.entry(vip.addr).or_default().push(key);
+        }
+        spec.tracked_interfaces
+            .iter()
+            .map(|(id, ifname)| (*id, self.interface_id(ifname)))
+            .collect()
     }
 
     /// Removes router `key` from the trackers of every link.
