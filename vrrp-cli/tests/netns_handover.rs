@@ -34,9 +34,9 @@ fn control(lab: &Lab, id: ProcId, verb: &str) -> (Option<i32>, String) {
     )
 }
 
-/// A started pair: router 0 (ours, priority 150) master with the VIP, router 1 (`backup`,
-/// priority 100) settled as its backup.
-fn started_pair(backup: Impl) -> (Lab, Pair, ProcId, ProcId) {
+/// A started pair: router 0 (`master`, priority 150) master with the VIP, router 1
+/// (`backup`, priority 100) settled as its backup.
+fn started_pair(master: Impl, backup: Impl) -> (Lab, Pair, ProcId, ProcId) {
     let mut lab = Lab::new(2);
     let pair = Pair {
         check: None,
@@ -45,7 +45,7 @@ fn started_pair(backup: Impl) -> (Lab, Pair, ProcId, ProcId) {
     };
     let vip = pair.vip_addr().to_string();
     let bound = pair.election_bound();
-    let r0 = lab.start_vrrp(0, &pair.conf(&lab, 0));
+    let r0 = lab.start_impl(master, 0, &pair.conf(&lab, 0));
     assert!(
         lab.wait_sole_holder(0, &vip, bound),
         "router 0 did not take the VIP:\n{}",
@@ -80,7 +80,7 @@ fn pings_during(
 }
 
 fn hand_over_without_loss(backup: Impl, rounds: usize) {
-    let (mut lab, pair, r0, r1) = started_pair(backup);
+    let (mut lab, pair, r0, r1) = started_pair(Impl::Vrrp, backup);
     let vip = pair.vip_addr().to_string();
     for round in 1..=rounds {
         let mut out = String::new();
@@ -158,17 +158,8 @@ fn measure_pings_lost_by_each_way_of_giving_way() {
     for (i, (name, which)) in ways.iter().enumerate() {
         let mut lost = Vec::new();
         for _ in 0..RUNS {
-            let mut lab = Lab::new(2);
-            let pair = Pair {
-                check: None,
-                priorities: [150, 100],
-                ..Pair::v3("0.1")
-            };
+            let (mut lab, pair, r0, _r1) = started_pair(*which, *which);
             let vip = pair.vip_addr().to_string();
-            let r0 = lab.start_impl(*which, 0, &pair.conf(&lab, 0));
-            assert!(lab.wait_sole_holder(0, &vip, pair.election_bound()));
-            let _r1 = lab.start_impl(*which, 1, &pair.conf(&lab, 1));
-            std::thread::sleep(pair.master_down_interval() * 2);
             let conf0 = lab.proc_dir(r0).join("keepalived.conf");
             let (sent, received, _) = pings_during(&mut lab, &vip, 200, |lab| match i {
                 0 | 2 => lab::send_signal(lab.pid(r0), libc::SIGTERM),

@@ -103,7 +103,7 @@ struct Loaded {
 }
 
 /// The state a script keeps over a reload, if it runs unchanged (see
-/// [`Checker::carried_state`]); `None`: run it once now.
+/// [`scripts::ScriptState::carried_state`]); `None`: run it once now.
 type CarriedState<'a> = &'a dyn Fn(&config::VrrpScript, Option<RunAs>) -> Option<bool>;
 
 fn load(path: &Path, carried: CarriedState<'_>) -> Result<Loaded, DaemonError> {
