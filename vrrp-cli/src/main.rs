@@ -63,6 +63,12 @@ enum Command {
         /// listen on an address only your monitoring can reach.
         #[arg(long, value_name = "ADDR:PORT")]
         metrics: Option<SocketAddr>,
+
+        /// The host's network namespace (a namespace file), where the kernel delivers the
+        /// process events vrrp_track_process follows, for a daemon run in another one
+        /// (`ip netns exec`, a container).
+        #[arg(long, value_name = "PATH", default_value = daemon::process_track::HOST_NETNS)]
+        host_netns: PathBuf,
     },
 
     /// Show the state of a running daemon: state, effective priority and why, the master,
@@ -333,11 +339,13 @@ fn main() -> ExitCode {
             file,
             status_socket,
             metrics,
+            host_netns,
         } => {
             match daemon::run(&daemon::RunOptions {
                 config: file,
                 status_socket,
                 metrics,
+                host_netns,
             }) {
                 Ok(()) => 0,
                 Err(e) => {

@@ -883,3 +883,81 @@ fn mangled_configs_never_panic() {
         }
     }
 }
+
+#[test]
+fn vrrp_track_process_reads_keepalived_s_directives() {
+    let p = parse(
+        r#"
+vrrp_track_process nginx_up {
+    process /usr/sbin/nginx -g "daemon off;"
+    param_match partial
+    weight 10 reverse
+    quorum 2
+    quorum_max 4
+    delay 1.5
+    fork_delay 0.5
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    virtual_ipaddress {
+        192.168.100.12
+    }
+    track_process {
+        nginx_up weight 20
+    }
+}
+"#,
+    );
+    assert!(!p.has_errors(), "{:?}", p.diagnostics);
+    let t = &p.config.track_processes[0];
+    assert_eq!(t.name, "nginx_up");
+    assert_eq!(t.spec.process, "/usr/sbin/nginx");
+    assert_eq!(
+        t.spec.params,
+        vec!["-g".to_owned(), "daemon off;".to_owned()]
+    );
+    assert_eq!(
+        t.spec.param_match,
+        Some(vrrp_cli::daemon::process_track::ParamMatch::Partial)
+    );
+    assert_eq!((t.weight, t.weight_reverse), (10, true));
+    assert_eq!((t.spec.quorum, t.spec.quorum_max), (2, 4));
+    // `delay` sets both; the later fork_delay overrides one.
+    assert_eq!(t.spec.fork_delay, Duration::from_millis(500));
+    assert_eq!(t.spec.terminate_delay, Duration::from_millis(1500));
+    let tracked = &p.config.instances[0].track_processes[0];
+    assert_eq!(
+        (tracked.name.as_str(), tracked.weight),
+        ("nginx_up", Some(20))
+    );
+}
+
+#[test]
+fn track_process_errors_say_what_and_where() {
+    let p = parse(
+        "vrrp_track_process a {\n    quorum 3\n    quorum_max 1\n    process x\n}\nvrrp_track_process b {\n    weight 2\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.168.100.12\n    }\n    track_process {\n        ngnix\n    }\n}\n",
+    );
+    let errors: Vec<String> = p
+        .errors()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("1:1:") && e.contains("quorum 3 is above quorum_max 1")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("6:1:") && e.contains("has no `process`")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("16:9:") && e.contains("track_process `ngnix` is not defined")),
+        "{errors:?}"
+    );
+}

@@ -278,6 +278,7 @@ pub(crate) const INSTANCE_SUPPORTED: &[&str] = &[
     "check_unicast_src",
     "use_vmac",
     "smtp_alert",
+    "track_process",
 ];
 
 /// `vrrp_instance`: other directives keepalived 2.2 knows, skipped with a warning.
@@ -290,7 +291,6 @@ pub(crate) const INSTANCE_UNSUPPORTED: &[&str] = &[
     "old_unicast_checksum",
     "vrf",
     "track_file",
-    "track_process",
     "track_bfd",
     "no_virtual_ipaddress",
     "promote_secondaries",
@@ -326,6 +326,19 @@ pub(crate) const AUTH_SUPPORTED: &[&str] = &["auth_type", "auth_pass"];
 /// `vrrp_script { ... }`.
 pub(crate) const SCRIPT_SUPPORTED: &[&str] = &[
     "script", "interval", "timeout", "weight", "rise", "fall", "user",
+];
+
+/// `vrrp_track_process { ... }`.
+pub(crate) const PROCESS_SUPPORTED: &[&str] = &[
+    "process",
+    "param_match",
+    "weight",
+    "quorum",
+    "quorum_max",
+    "fork_delay",
+    "terminate_delay",
+    "delay",
+    "full_command",
 ];
 
 /// `vrrp_script { ... }`: known to keepalived, skipped.

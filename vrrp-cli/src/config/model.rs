@@ -18,6 +18,8 @@ pub struct Config {
     pub global: GlobalDefs,
     /// `vrrp_script` blocks, in file order.
     pub scripts: Vec<VrrpScript>,
+    /// `vrrp_track_process` blocks, in file order.
+    pub track_processes: Vec<TrackProcess>,
     /// `vrrp_instance` blocks, in file order. An instance that lacks a required value
     /// (interface, virtual_router_id) is not here; its error is in the diagnostics.
     pub instances: Vec<VrrpInstance>,
@@ -133,6 +135,23 @@ impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.line)
     }
+}
+
+/// `vrrp_track_process NAME { ... }`: whether enough processes of a kind run, followed
+/// through the kernel's process events (keepalived 2.2.7's directives).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackProcess {
+    /// The block's name.
+    pub name: String,
+    /// What to count; see `daemon::process_track::ProcessSpec` (name, parameters,
+    /// matching, quorum and delays).
+    pub spec: crate::daemon::process_track::ProcessSpec,
+    /// `weight W [reverse]` (default 0: fault while down).
+    pub weight: i32,
+    /// `reverse`: the weight applies while the quorum is not met.
+    pub weight_reverse: bool,
+    /// Where the block starts.
+    pub location: Location,
 }
 
 /// `vrrp_script NAME { ... }`: a check run periodically whose result moves the priority
@@ -312,6 +331,9 @@ pub struct VrrpInstance {
     pub unicast_peers: Vec<IpAddr>,
     /// `track_script { ... }`.
     pub track_scripts: Vec<TrackScript>,
+    /// `track_process { NAME [weight W [reverse]] ... }`: `vrrp_track_process` blocks
+    /// tracked (their weights and overrides as for scripts).
+    pub track_processes: Vec<TrackScript>,
     /// `track_interface { ... }`.
     pub track_interfaces: Vec<TrackInterface>,
     /// `notify_*` scripts.

@@ -26,6 +26,7 @@ use vrrp_io::{DriverEvent, EventLoop, Handle};
 
 use crate::config::{self, Config, Diagnostic};
 use notify::{InstanceNotify, Notifier};
+use process_track::{ProcessFeed, ProcessSpec, ProcessTracker};
 use scripts::{Checker, RunAs};
 
 /// Options of `vrrp run`.
@@ -35,6 +36,9 @@ pub struct RunOptions {
     pub config: PathBuf,
     /// Where to answer `vrrp status`.
     pub status_socket: PathBuf,
+    /// The host's network namespace (a namespace file), where the kernel delivers the
+    /// process events `vrrp_track_process` follows when the daemon runs in another.
+    pub host_netns: PathBuf,
     /// Where to serve Prometheus metrics over HTTP (`http://ADDR:PORT/metrics`, see
     /// [`metrics`]); `None`: no metrics endpoint.
     pub metrics: Option<std::net::SocketAddr>,
@@ -100,13 +104,30 @@ struct Loaded {
     /// Who each check script that passed vetting runs as. A refused one never runs and
     /// is not tracked (as keepalived: its weight does not count).
     run_as: HashMap<String, Option<RunAs>>,
+    /// Follows the `vrrp_track_process` blocks (reporting to the feed), if any.
+    processes: Option<ProcessTracker>,
 }
+
+/// The process tracker's reports, shared with whoever attaches the routers.
+type SharedFeed = Arc<Mutex<ProcessFeed>>;
 
 /// The state a script keeps over a reload, if it runs unchanged (see
 /// [`scripts::ScriptState::carried_state`]); `None`: run it once now.
 type CarriedState<'a> = &'a dyn Fn(&config::VrrpScript, Option<RunAs>) -> Option<bool>;
 
-fn load(path: &Path, carried: CarriedState<'_>) -> Result<Loaded, DaemonError> {
+/// What [`load`] needs besides the file.
+struct LoadContext<'a> {
+    carried: CarriedState<'a>,
+    feed: &'a SharedFeed,
+    host_netns: &'a Path,
+}
+
+fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonError> {
+    let LoadContext {
+        carried,
+        feed,
+        host_netns,
+    } = *cx;
     let parsed = config::load(path)?;
     let (config, warnings) = parsed.into_result().map_err(DaemonError::Config)?;
     for w in &warnings {
@@ -145,9 +166,16 @@ fn load(path: &Path, carried: CarriedState<'_>) -> Result<Loaded, DaemonError> {
             .collect();
         jobs.into_iter().filter_map(|j| j.join().ok()).collect()
     });
+    let (processes, process_states) = track_processes(&config, feed, host_netns);
     let mut netlink = Netlink::open()?;
-    // A refused script is not tracked at all (`None`).
-    let plan = spec::plan(&config, &mut netlink, &|name| initial.get(name).copied())?;
+    // A refused script is not tracked at all (`None`), nor a process tracker that could
+    // not start.
+    let plan = spec::plan(
+        &config,
+        &mut netlink,
+        &|name| initial.get(name).copied(),
+        &|name| process_states.get(name).copied(),
+    )?;
     let notify = vetted.notify;
     Ok(Loaded {
         config,
@@ -155,7 +183,45 @@ fn load(path: &Path, carried: CarriedState<'_>) -> Result<Loaded, DaemonError> {
         initial,
         notify,
         run_as,
+        processes,
     })
+}
+
+/// Starts following the configuration's `vrrp_track_process` blocks; their states now,
+/// by name. Without CAP_NET_ADMIN (the kernel's process events need it) they are logged
+/// and not tracked, as refused scripts are.
+fn track_processes(
+    config: &Config,
+    feed: &SharedFeed,
+    host_netns: &Path,
+) -> (Option<ProcessTracker>, HashMap<String, bool>) {
+    if config.track_processes.is_empty() {
+        return (None, HashMap::new());
+    }
+    let specs: Vec<ProcessSpec> = config
+        .track_processes
+        .iter()
+        .map(|p| ProcessSpec {
+            name: p.name.clone(),
+            ..p.spec.clone()
+        })
+        .collect();
+    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+    let reports = feed.clone();
+    match ProcessTracker::spawn(specs, host_netns, move |name, up| {
+        if let Ok(mut feed) = reports.lock() {
+            feed.report(name, up);
+        }
+    }) {
+        Ok((tracker, states)) => (Some(tracker), names.into_iter().zip(states).collect()),
+        Err(e) => {
+            tracing::error!(
+                "vrrp_track_process: cannot follow the kernel's process events ({e}); \
+                 tracked processes are ignored"
+            );
+            (None, HashMap::new())
+        }
+    }
 }
 
 fn start_checkers(loaded: &Loaded, handle: &Handle) -> Vec<Checker> {
@@ -189,7 +255,15 @@ fn start_checkers(loaded: &Loaded, handle: &Handle) -> Vec<Checker> {
 /// Runs the daemon until SIGTERM / SIGINT.
 pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     limit_heap_retention();
-    let loaded = load(&opts.config, &|_, _| None)?;
+    let feed = SharedFeed::default();
+    let mut loaded = load(
+        &opts.config,
+        &LoadContext {
+            carried: &|_, _| None,
+            feed: &feed,
+            host_netns: &opts.host_netns,
+        },
+    )?;
     // Claim the status socket before touching any address: a second daemon with the same
     // socket (most likely the same configuration) must stop here.
     let status_error = |source| DaemonError::StatusSocket {
@@ -211,7 +285,17 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     let observer = make_observer(notifier.clone(), track_names.clone());
     let event_loop = EventLoop::new(loaded.plan.routers.clone())?.with_observer(observer);
     let handle = event_loop.handle();
-    let checkers = Arc::new(Mutex::new(start_checkers(&loaded, &handle)));
+    if let Ok(mut f) = feed.lock() {
+        f.attach(handle.clone(), loaded.plan.process_tracks.clone());
+    }
+    let running = Arc::new(Running {
+        handle: handle.clone(),
+        checkers: Mutex::new(start_checkers(&loaded, &handle)),
+        notifier,
+        track_names: track_names.clone(),
+        feed,
+        processes: Mutex::new(loaded.processes.take()),
+    });
     status::serve(
         &status_socket,
         control::DaemonBackend(handle.clone()),
@@ -237,19 +321,22 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     ])
     .map_err(DaemonError::Signals)?;
     {
-        let handle = handle.clone();
         let path = opts.config.clone();
+        let host_netns = opts.host_netns.clone();
         std::thread::Builder::new()
             .name("signals".into())
             .spawn(move || {
                 for sig in signals.forever() {
                     if sig == signal_hook::consts::SIGHUP {
-                        reload(&path, &handle, &checkers, &notifier, &track_names);
+                        reload(&path, &host_netns, &running);
                     } else {
                         tracing::info!("signal {sig}: shutting down (priority 0, VIPs removed)");
-                        handle.shutdown();
-                        if let Ok(mut c) = checkers.lock() {
+                        running.handle.shutdown();
+                        if let Ok(mut c) = running.checkers.lock() {
                             c.clear();
+                        }
+                        if let Ok(mut p) = running.processes.lock() {
+                            p.take();
                         }
                     }
                 }
@@ -338,10 +425,17 @@ const RELOAD_DEADLINE: Duration = Duration::from_secs(60);
 /// deadline, so that no file can take the daemon down or stall the thread that handles
 /// signals (a later SIGTERM must still work): a panic or a file that never ends (a FIFO,
 /// a device) costs that thread only, and the running configuration stays.
-fn load_guarded(path: &Path, running: Vec<scripts::ScriptState>) -> Result<Loaded, String> {
+fn load_guarded(
+    path: &Path,
+    host_netns: &Path,
+    running: Vec<scripts::ScriptState>,
+    feed: &SharedFeed,
+) -> Result<Loaded, String> {
     const LOAD_STACK: usize = 16 * 1024 * 1024;
     let (tx, rx) = std::sync::mpsc::channel();
     let path = path.to_path_buf();
+    let feed = feed.clone();
+    let host_netns = host_netns.to_path_buf();
     std::thread::Builder::new()
         .name("reload".into())
         .stack_size(LOAD_STACK)
@@ -349,7 +443,12 @@ fn load_guarded(path: &Path, running: Vec<scripts::ScriptState>) -> Result<Loade
             let carried = |script: &config::VrrpScript, run_as: Option<RunAs>| {
                 running.iter().find_map(|s| s.carried_state(script, run_as))
             };
-            let _ = tx.send(load(&path, &carried).map_err(|e| e.to_string()));
+            let cx = LoadContext {
+                carried: &carried,
+                feed: &feed,
+                host_netns: &host_netns,
+            };
+            let _ = tx.send(load(&path, &cx).map_err(|e| e.to_string()));
         })
         .map_err(|e| format!("cannot start the reload thread: {e}"))?;
     match rx.recv_timeout(RELOAD_DEADLINE) {
@@ -364,21 +463,33 @@ fn load_guarded(path: &Path, running: Vec<scripts::ScriptState>) -> Result<Loade
     }
 }
 
-fn reload(
-    path: &Path,
-    handle: &Handle,
-    checkers: &Mutex<Vec<Checker>>,
-    notifier: &Mutex<Notifier>,
-    track_names: &status::SharedTrackNames,
-) {
+/// What runs, and what a reload replaces or updates.
+struct Running {
+    handle: Handle,
+    checkers: Mutex<Vec<Checker>>,
+    notifier: Arc<Mutex<Notifier>>,
+    track_names: status::SharedTrackNames,
+    feed: SharedFeed,
+    processes: Mutex<Option<ProcessTracker>>,
+}
+
+fn reload(path: &Path, host_netns: &Path, running: &Running) {
+    let Running {
+        handle,
+        checkers,
+        notifier,
+        track_names,
+        feed,
+        processes,
+    } = running;
     tracing::info!("SIGHUP: reloading {}", path.display());
-    let running: Vec<scripts::ScriptState> = checkers
+    let states: Vec<scripts::ScriptState> = checkers
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
         .map(Checker::state)
         .collect();
-    let loaded = match load_guarded(path, running) {
+    let mut loaded = match load_guarded(path, host_netns, states, feed) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!("reload failed, keeping the running configuration: {e}");
@@ -406,11 +517,31 @@ fn reload(
         }
     }
     track_names.replace(status::TrackNames::from_plan(&loaded.plan));
+    if let Ok(mut f) = feed.lock() {
+        f.attach(handle.clone(), loaded.plan.process_tracks.clone());
+    }
+    if let Ok(mut p) = processes.lock() {
+        // The new tracker scanned afresh; dropping the old one stops it.
+        *p = loaded.processes.take();
+    }
     // A router kept over the reload knows its tracks' last states; the checkers start
     // from `initial`, so make the two agree (no-ops when they already do).
     for t in &loaded.plan.script_tracks {
         let up = loaded.initial.get(&t.script).copied().unwrap_or(false);
         handle.set_track(&t.instance, t.id, up != t.reverse);
+    }
+    // Likewise for processes, from the new tracker's scan.
+    for t in &loaded.plan.process_tracks {
+        let up = loaded
+            .plan
+            .routers
+            .iter()
+            .find(|r| r.name == t.instance)
+            .and_then(|r| r.config.tracks.iter().find(|k| k.id == t.id))
+            .map(|k| k.initially_up);
+        if let Some(up) = up {
+            handle.set_track(&t.instance, t.id, up);
+        }
     }
     let priorities: Vec<(String, u8)> = handle
         .status()

@@ -15,6 +15,7 @@ use crate::config::{Config, GlobalDefs, VrrpInstance};
 pub const OWN_INTERFACE: TrackId = RouterSpec::OWN_INTERFACE;
 const FIRST_INTERFACE_TRACK: u32 = 1;
 const FIRST_SCRIPT_TRACK: u32 = 1_000;
+const FIRST_PROCESS_TRACK: u32 = 2_000;
 
 /// Which instance tracks which script, under which id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub struct Plan {
     pub routers: Vec<RouterSpec>,
     /// Script tracking links.
     pub script_tracks: Vec<ScriptTrack>,
+    /// Process tracking links (`track_process`; `script` names the `vrrp_track_process`).
+    pub process_tracks: Vec<ScriptTrack>,
 }
 
 /// Why an instance cannot start.
@@ -52,27 +55,61 @@ pub struct PlanError {
 /// Builds the router specs. `script_up` gives each script's initial result (the daemon
 /// runs every check once before starting, so nothing flaps at start-up), or `None` for
 /// a script that will not run (refused by [`super::script_security`]): instances do not
-/// track it, as keepalived.
+/// track it, as keepalived. `process_up` gives each `vrrp_track_process`'s state now.
 pub fn plan(
     config: &Config,
     netlink: &mut Netlink,
     script_up: &dyn Fn(&str) -> Option<bool>,
+    process_up: &dyn Fn(&str) -> Option<bool>,
 ) -> Result<Plan, PlanError> {
     let mut routers = Vec::new();
     let mut script_tracks = Vec::new();
+    let mut process_tracks = Vec::new();
     let mut primary = host_primary(netlink);
     for inst in &config.instances {
-        let spec = instance_spec(config, inst, &mut primary, script_up, &mut script_tracks)
+        let mut spec = instance_spec(config, inst, &mut primary, script_up, &mut script_tracks)
             .map_err(|source| PlanError {
                 instance: inst.name.clone(),
                 source,
             })?;
+        add_process_tracks(config, inst, &mut spec, process_up, &mut process_tracks);
         routers.push(spec);
     }
     Ok(Plan {
         routers,
         script_tracks,
+        process_tracks,
     })
+}
+
+/// An instance's `track_process` lines as tracks of its router, with keepalived's weight
+/// rules (the line's weight, else the block's; `reverse` on either).
+fn add_process_tracks(
+    config: &Config,
+    inst: &VrrpInstance,
+    spec: &mut RouterSpec,
+    process_up: &dyn Fn(&str) -> Option<bool>,
+    process_tracks: &mut Vec<ScriptTrack>,
+) {
+    for (i, tp) in inst.track_processes.iter().enumerate() {
+        let block = config.track_processes.iter().find(|p| p.name == tp.name);
+        let (Some(block), Some(up)) = (block, process_up(&tp.name)) else {
+            continue;
+        };
+        let id = TrackId(FIRST_PROCESS_TRACK + i as u32);
+        let reverse = tp.reverse || block.weight_reverse;
+        spec.config.tracks.push(TrackConfig {
+            id,
+            weight: clamp_weight(tp.weight.unwrap_or(block.weight)),
+            initially_up: up != reverse,
+        });
+        process_tracks.push(ScriptTrack {
+            script: tp.name.clone(),
+            instance: inst.name.clone(),
+            id,
+            reverse,
+        });
+    }
 }
 
 /// Finds an instance's primary address (the source of its adverts) when it has no
@@ -258,7 +295,7 @@ vrrp_instance VI_1 {
         let parsed = parse_str(&text, "keepalived.conf");
         assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
         let mut netlink = Netlink::open().unwrap();
-        let planned = plan(&parsed.config, &mut netlink, &|_| Some(true)).unwrap();
+        let planned = plan(&parsed.config, &mut netlink, &|_| Some(true), &|_| None).unwrap();
         assert_eq!(
             planned.routers[0].config.startup,
             StartupWait {
@@ -268,7 +305,7 @@ vrrp_instance VI_1 {
         );
         // Race-free by default.
         let parsed = parse_str(CLASSIC, "keepalived.conf");
-        let planned = plan(&parsed.config, &mut netlink, &|_| Some(true)).unwrap();
+        let planned = plan(&parsed.config, &mut netlink, &|_| Some(true), &|_| None).unwrap();
         assert_eq!(planned.routers[0].config.startup, StartupWait::RACE_FREE);
     }
 
@@ -298,7 +335,7 @@ vrrp_instance VI_1 {
     fn a_refused_script_is_not_tracked() {
         let parsed = parse_str(CLASSIC, "keepalived.conf");
         let mut netlink = Netlink::open().unwrap();
-        let plan = plan(&parsed.config, &mut netlink, &|_| None).unwrap();
+        let plan = plan(&parsed.config, &mut netlink, &|_| None, &|_| None).unwrap();
         assert!(plan.script_tracks.is_empty());
         let tracks = &plan.routers[0].config.tracks;
         assert!(
@@ -312,9 +349,12 @@ vrrp_instance VI_1 {
         let parsed = parse_str(CLASSIC, "keepalived.conf");
         assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
         let mut netlink = Netlink::open().unwrap();
-        let plan = plan(&parsed.config, &mut netlink, &|name| {
-            Some(name == "check_http")
-        })
+        let plan = plan(
+            &parsed.config,
+            &mut netlink,
+            &|name| Some(name == "check_http"),
+            &|_| None,
+        )
         .unwrap();
         let spec = &plan.routers[0];
         let c = &spec.config;
@@ -358,7 +398,7 @@ vrrp_instance VI_1 {
     fn a_failing_first_check_starts_the_router_without_its_weight() {
         let parsed = parse_str(CLASSIC, "keepalived.conf");
         let mut netlink = Netlink::open().unwrap();
-        let plan = plan(&parsed.config, &mut netlink, &|_| Some(false)).unwrap();
+        let plan = plan(&parsed.config, &mut netlink, &|_| Some(false), &|_| None).unwrap();
         let id = plan.script_tracks[0].id;
         assert!(plan.routers[0].config.tracks.contains(&TrackConfig {
             id,
@@ -374,7 +414,7 @@ vrrp_instance VI_1 {
             "keepalived.conf",
         );
         let mut netlink = Netlink::open().unwrap();
-        let err = plan(&parsed.config, &mut netlink, &|_| Some(true)).unwrap_err();
+        let err = plan(&parsed.config, &mut netlink, &|_| Some(true), &|_| None).unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("VI_1") && text.contains("lo:much-too-long") && text.contains("15 bytes"),
@@ -389,7 +429,7 @@ vrrp_instance VI_1 {
             "keepalived.conf",
         );
         let mut netlink = Netlink::open().unwrap();
-        let err = plan(&parsed.config, &mut netlink, &|_| Some(true)).unwrap_err();
+        let err = plan(&parsed.config, &mut netlink, &|_| Some(true), &|_| None).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("VI_1") && text.contains("nosuch0"), "{text}");
     }

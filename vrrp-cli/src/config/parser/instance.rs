@@ -35,6 +35,7 @@ pub(super) struct RawInstance {
     pub(super) unicast_src_ip: Option<(IpAddr, Pos)>,
     pub(super) unicast_peers: Vec<(IpAddr, Pos)>,
     pub(super) track_scripts: Vec<(TrackScript, Pos)>,
+    pub(super) track_processes: Vec<(TrackScript, Pos)>,
     pub(super) track_interfaces: Vec<TrackInterface>,
     pub(super) notify: Notify,
     pub(super) garp_master_delay: Option<Duration>,
@@ -69,6 +70,7 @@ impl RawInstance {
             unicast_src_ip: None,
             unicast_peers: Vec::new(),
             track_scripts: Vec::new(),
+            track_processes: Vec::new(),
             track_interfaces: Vec::new(),
             notify: Notify::default(),
             garp_master_delay: None,
@@ -219,6 +221,7 @@ impl Parser<'_> {
             }
             "unicast_peer" => self.instance_peers(inst, st),
             "track_script" => self.instance_track_scripts(inst, st),
+            "track_process" => self.instance_track_processes(inst, st),
             "track_interface" => self.instance_track_interfaces(inst, st),
             "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => self.instance_notify(inst, st),
             "garp_master_delay" => {

@@ -46,11 +46,28 @@ impl Parser<'_> {
 
     /// A `track_script` block.
     pub(super) fn instance_track_scripts(&mut self, inst: &mut RawInstance, st: &Stmt) {
-        if let Some(block) = self.block(st, "track_script { check_http }") {
-            for line in &block.stmts {
+        let tracked = self.tracked_names(st, "track_script { check_http }");
+        inst.track_scripts.extend(tracked);
+    }
+
+    /// A `track_process` block.
+    pub(super) fn instance_track_processes(&mut self, inst: &mut RawInstance, st: &Stmt) {
+        let tracked = self.tracked_names(st, "track_process { nginx }");
+        inst.track_processes.extend(tracked);
+    }
+
+    /// The `NAME [weight W [reverse]]` lines of a `track_script` or `track_process` block.
+    fn tracked_names(&mut self, st: &Stmt, example: &str) -> Vec<(TrackScript, Pos)> {
+        let Some(block) = self.block(st, example) else {
+            return Vec::new();
+        };
+        block
+            .stmts
+            .iter()
+            .map(|line| {
                 let first = line.keyword();
                 let (weight, reverse) = self.track_options(line);
-                inst.track_scripts.push((
+                (
                     TrackScript {
                         name: first.text.clone(),
                         weight,
@@ -58,9 +75,9 @@ impl Parser<'_> {
                         location: first.pos.location(),
                     },
                     first.pos.clone(),
-                ));
-            }
-        }
+                )
+            })
+            .collect()
     }
 
     /// A `track_interface` block.

@@ -14,6 +14,7 @@
 mod global;
 mod instance;
 mod instance_blocks;
+mod process;
 mod resolve;
 mod script;
 mod sync_group;
@@ -23,7 +24,7 @@ use std::collections::HashMap;
 
 use super::diag::{Pos, Severity, Sink};
 use super::keywords::{self, Class};
-use super::model::{GlobalDefs, SyncGroup, VrrpScript};
+use super::model::{GlobalDefs, SyncGroup, TrackProcess, VrrpScript};
 use super::suggest::nearest;
 use super::tree::{Block, Stmt, Word};
 use instance::RawInstance;
@@ -35,6 +36,7 @@ pub(crate) struct Parser<'s> {
     global: GlobalDefs,
     global_pos: Option<Pos>,
     scripts: Vec<VrrpScript>,
+    track_processes: Vec<TrackProcess>,
     instances: Vec<RawInstance>,
     sync_groups: Vec<SyncGroup>,
 }
@@ -46,6 +48,7 @@ impl<'s> Parser<'s> {
             global: GlobalDefs::default(),
             global_pos: None,
             scripts: Vec::new(),
+            track_processes: Vec::new(),
             instances: Vec::new(),
             sync_groups: Vec::new(),
         }
@@ -194,6 +197,7 @@ impl Parser<'_> {
         match kw.text.as_str() {
             "global_defs" => self.global_defs(st),
             "vrrp_script" => self.vrrp_script(st),
+            "vrrp_track_process" => self.vrrp_track_process(st),
             "vrrp_instance" => self.vrrp_instance(st),
             "vrrp_sync_group" => self.sync_group(st),
             word if keywords::TOP_NOT_VRRP.contains(&word) => {

@@ -28,6 +28,7 @@ impl Parser<'_> {
         Config {
             global: self.global,
             scripts: self.scripts,
+            track_processes: self.track_processes,
             instances: instances.into_iter().map(|(i, _)| i).collect(),
             sync_groups: self.sync_groups,
             files: Vec::new(),
@@ -46,6 +47,7 @@ impl Parser<'_> {
         self.check_nopreempt(&raw, priority);
         self.check_unicast_family(&raw, family);
         self.check_track_scripts(&raw);
+        self.check_track_processes(&raw);
 
         let (interface, (vrid, vrid_pos)) = match (raw.interface, raw.vrid) {
             (Some(i), Some(v)) if complete => (i, v),
@@ -75,6 +77,7 @@ impl Parser<'_> {
             unicast_src_ip: raw.unicast_src_ip.map(|(a, _)| a),
             unicast_peers: raw.unicast_peers.into_iter().map(|(a, _)| a).collect(),
             track_scripts: raw.track_scripts.into_iter().map(|(t, _)| t).collect(),
+            track_processes: raw.track_processes.into_iter().map(|(t, _)| t).collect(),
             track_interfaces: raw.track_interfaces,
             notify: raw.notify,
             garp: Garp {
@@ -319,6 +322,30 @@ impl Parser<'_> {
                     pos,
                     format!(
                         "track_script `{}` is not defined by any vrrp_script",
+                        t.name
+                    ),
+                    hint,
+                );
+            }
+        }
+    }
+
+    /// Tracked processes must be defined by a `vrrp_track_process`.
+    fn check_track_processes(&mut self, raw: &RawInstance) {
+        for (t, pos) in &raw.track_processes {
+            if self.track_processes.iter().all(|p| p.name != t.name) {
+                let names = self.track_processes.iter().map(|p| p.name.as_str());
+                let hint = match nearest(&t.name, names) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!(
+                        "define it: `vrrp_track_process {} {{ process NAME }}`",
+                        t.name
+                    ),
+                };
+                self.error(
+                    pos,
+                    format!(
+                        "track_process `{}` is not defined by any vrrp_track_process",
                         t.name
                     ),
                     hint,

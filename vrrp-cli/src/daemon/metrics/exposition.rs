@@ -226,6 +226,7 @@ fn kind_label(kind: TrackKind) -> &'static str {
         TrackKind::Script => "script",
         TrackKind::Interface => "interface",
         TrackKind::OwnInterface => "own_interface",
+        TrackKind::Process => "process",
         TrackKind::Unknown => "unknown",
     }
 }

@@ -4,6 +4,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
 use std::time::Duration;
 
 const NETLINK_CONNECTOR: libc::c_int = 11;
@@ -36,7 +37,35 @@ pub struct ProcConnector {
 
 impl ProcConnector {
     /// Opens the socket, joins the process-event group and asks the kernel to send.
-    pub fn open() -> io::Result<Self> {
+    ///
+    /// The kernel answers process-event requests in the host's first network namespace
+    /// only (elsewhere the request is refused). A daemon in another one (`ip netns exec`,
+    /// a container) opens the socket from a thread that has entered `host_netns` (a
+    /// namespace file such as /proc/1/ns/net); a socket keeps the namespace it was
+    /// created in.
+    pub fn open(host_netns: &Path) -> io::Result<Self> {
+        match Self::open_here() {
+            Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => std::thread::scope(|s| {
+                s.spawn(|| {
+                    enter_netns(host_netns).map_err(|e| {
+                        io::Error::new(
+                            e.kind(),
+                            format!(
+                                "process events are only delivered in the host's network namespace, and entering it ({}) failed: {e}",
+                                host_netns.display()
+                            ),
+                        )
+                    })?;
+                    Self::open_here()
+                })
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the opening thread panicked")))
+            }),
+            other => other,
+        }
+    }
+
+    fn open_here() -> io::Result<Self> {
         // SAFETY: plain socket(2) call; the result is checked before use.
         let raw = unsafe {
             libc::socket(
@@ -131,6 +160,17 @@ impl ProcConnector {
             parse(&buf[..n as usize], out);
         }
     }
+}
+
+/// Moves the calling thread (only) into the network namespace of the file `path`.
+fn enter_netns(path: &Path) -> io::Result<()> {
+    let ns = std::fs::File::open(path)?;
+    // SAFETY: setns(2) on a namespace descriptor we opened; it affects this thread only,
+    // which ends right after opening the socket.
+    if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// The events in one datagram: netlink messages each carrying a `cn_msg` and a

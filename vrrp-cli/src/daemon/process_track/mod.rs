@@ -8,8 +8,10 @@
 //! `terminate_delay` (down), so a restart does not bounce the instance.
 
 mod connector;
+mod feed;
 mod matcher;
 
+pub use feed::ProcessFeed;
 pub use matcher::{ParamMatch, ProcessSpec};
 
 use std::collections::HashSet;
@@ -19,6 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use connector::{ProcConnector, ProcEvent};
+
+/// The host's network namespace as process 1 sees it: where the kernel delivers process
+/// events, entered briefly by a daemon started in another namespace.
+pub const HOST_NETNS: &str = "/proc/1/ns/net";
 
 /// How often the tracker thread looks at its delays and its stop flag.
 const TICK: Duration = Duration::from_millis(100);
@@ -74,11 +80,14 @@ impl ProcessTracker {
     /// following them on a thread, calling `report(name, up)` whenever a spec's state
     /// changes (after its delay). Returns the tracker and each spec's state now, in
     /// order, for the routers to start with.
+    /// `host_netns` names the host's network namespace, for a daemon running in
+    /// another (see [`HOST_NETNS`]).
     pub fn spawn(
         specs: Vec<ProcessSpec>,
+        host_netns: &std::path::Path,
         report: impl Fn(&str, bool) + Send + 'static,
     ) -> io::Result<(ProcessTracker, Vec<bool>)> {
-        let connector = ProcConnector::open()?;
+        let connector = ProcConnector::open(host_netns)?;
         let mut tracked: Vec<Tracked> = specs
             .into_iter()
             .map(|spec| Tracked {
@@ -267,11 +276,14 @@ mod tests {
         let program = dir.path().join(&name);
         std::fs::copy("/bin/sleep", &program).unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
-        let (_tracker, initial) =
-            ProcessTracker::spawn(vec![ProcessSpec::new("t", &name)], move |n, up| {
+        let (_tracker, initial) = ProcessTracker::spawn(
+            vec![ProcessSpec::new("t", &name)],
+            HOST_NETNS.as_ref(),
+            move |n, up| {
                 let _ = tx.send((n.to_owned(), up));
-            })
-            .unwrap();
+            },
+        )
+        .unwrap();
         assert_eq!(initial, vec![false]);
         let mut child = std::process::Command::new(&program)
             .arg("30")

@@ -22,6 +22,8 @@ pub enum TrackKind {
     Interface,
     /// The instance's own interface (track id 0): the router is in Fault while it is down.
     OwnInterface,
+    /// A `vrrp_track_process` of the instance's `track_process`.
+    Process,
     /// An id the daemon has no name for (a reply from an older daemon, or a status taken
     /// while a reload was switching configurations).
     #[default]
@@ -36,6 +38,7 @@ impl TrackKind {
             TrackKind::Script => "script",
             TrackKind::Interface => "interface",
             TrackKind::OwnInterface => "own interface",
+            TrackKind::Process => "process",
             TrackKind::Unknown => "track",
         }
     }
@@ -65,6 +68,9 @@ impl TrackNames {
         }
         for t in &plan.script_tracks {
             names.insert(&t.instance, t.id, t.script.clone(), TrackKind::Script);
+        }
+        for t in &plan.process_tracks {
+            names.insert(&t.instance, t.id, t.script.clone(), TrackKind::Process);
         }
         names
     }

@@ -76,6 +76,12 @@ fn vi_1_plan() -> Plan {
             id: TrackId(1000),
             reverse: false,
         }],
+        process_tracks: vec![ScriptTrack {
+            script: "nginx_running".into(),
+            instance: "VI_1".into(),
+            id: TrackId(2000),
+            reverse: false,
+        }],
     }
 }
 
@@ -86,6 +92,10 @@ fn vi_1_report() -> RouterReport {
 #[test]
 fn track_names_come_from_the_plan() {
     let names = TrackNames::from_plan(&vi_1_plan());
+    assert_eq!(
+        names.get("VI_1", TrackId(2000)),
+        Some(("nginx_running", TrackKind::Process))
+    );
     assert_eq!(
         names.get("VI_1", TrackId(0)),
         Some(("eth0", TrackKind::OwnInterface))
