@@ -5,6 +5,7 @@
 
 pub mod control;
 pub mod drop_log;
+mod load;
 pub mod metrics;
 pub mod notify;
 pub mod process_track;
@@ -13,7 +14,6 @@ pub mod scripts;
 pub mod spec;
 pub mod status;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -21,13 +21,13 @@ use std::time::Duration;
 
 use vrrp_core::router::{Event, VirtualRouter};
 use vrrp_core::Instant;
-use vrrp_io::netlink::Netlink;
 use vrrp_io::{DriverEvent, EventLoop, Handle};
 
-use crate::config::{self, Config, Diagnostic};
-use notify::{InstanceNotify, Notifier};
-use process_track::{ProcessFeed, ProcessSpec, ProcessTracker};
-use scripts::{Checker, RunAs};
+use crate::config::{self, Diagnostic};
+use load::{load, load_guarded, LoadContext, Loaded, SharedFeed};
+use notify::Notifier;
+use process_track::ProcessTracker;
+use scripts::Checker;
 
 /// Options of `vrrp run`.
 #[derive(Debug, Clone)]
@@ -92,136 +92,6 @@ fn render(diags: &[Diagnostic]) -> String {
         .map(|d| format!("  {d}"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// What a loaded configuration needs besides the router specs.
-struct Loaded {
-    config: Config,
-    plan: spec::Plan,
-    initial: HashMap<String, bool>,
-    /// Each instance's notify scripts that passed vetting.
-    notify: HashMap<String, InstanceNotify>,
-    /// Who each check script that passed vetting runs as. A refused one never runs and
-    /// is not tracked (as keepalived: its weight does not count).
-    run_as: HashMap<String, Option<RunAs>>,
-    /// Follows the `vrrp_track_process` blocks (reporting to the feed), if any.
-    processes: Option<ProcessTracker>,
-}
-
-/// The process tracker's reports, shared with whoever attaches the routers.
-type SharedFeed = Arc<Mutex<ProcessFeed>>;
-
-/// The state a script keeps over a reload, if it runs unchanged (see
-/// [`scripts::ScriptState::carried_state`]); `None`: run it once now.
-type CarriedState<'a> = &'a dyn Fn(&config::VrrpScript, Option<RunAs>) -> Option<bool>;
-
-/// What [`load`] needs besides the file.
-struct LoadContext<'a> {
-    carried: CarriedState<'a>,
-    feed: &'a SharedFeed,
-    host_netns: &'a Path,
-}
-
-fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonError> {
-    let LoadContext {
-        carried,
-        feed,
-        host_netns,
-    } = *cx;
-    let parsed = config::load(path)?;
-    let (config, warnings) = parsed.into_result().map_err(DaemonError::Config)?;
-    for w in &warnings {
-        tracing::warn!("{w}");
-    }
-    let vetted = script_security::vet_config(&config);
-    for (_, w) in &vetted.warnings {
-        tracing::warn!("{w}");
-    }
-    for r in &vetted.refused {
-        tracing::error!("{r}");
-    }
-    let run_as = vetted.checks;
-    // Run every tracked check once before starting, so routers start with the right
-    // priority instead of flapping a few seconds later. On reload, an unchanged script
-    // keeps the state its checker had.
-    let initial: HashMap<String, bool> = std::thread::scope(|s| {
-        let jobs: Vec<_> = config
-            .scripts
-            .iter()
-            .filter_map(|script| {
-                let run_as = *run_as.get(&script.name)?;
-                if let Some(up) = carried(script, run_as) {
-                    return Some(s.spawn(move || (script.name.clone(), up)));
-                }
-                Some(s.spawn(move || {
-                    let outcome = scripts::run_once(
-                        &script.script.argv,
-                        scripts::timeout_of(script),
-                        run_as,
-                        scripts::Leftovers::Kill,
-                    );
-                    (script.name.clone(), outcome == scripts::Outcome::Success)
-                }))
-            })
-            .collect();
-        jobs.into_iter().filter_map(|j| j.join().ok()).collect()
-    });
-    let (processes, process_states) = track_processes(&config, feed, host_netns);
-    let mut netlink = Netlink::open()?;
-    // A refused script is not tracked at all (`None`), nor a process tracker that could
-    // not start.
-    let plan = spec::plan(
-        &config,
-        &mut netlink,
-        &|name| initial.get(name).copied(),
-        &|name| process_states.get(name).copied(),
-    )?;
-    let notify = vetted.notify;
-    Ok(Loaded {
-        config,
-        plan,
-        initial,
-        notify,
-        run_as,
-        processes,
-    })
-}
-
-/// Starts following the configuration's `vrrp_track_process` blocks; their states now,
-/// by name. Without CAP_NET_ADMIN (the kernel's process events need it) they are logged
-/// and not tracked, as refused scripts are.
-fn track_processes(
-    config: &Config,
-    feed: &SharedFeed,
-    host_netns: &Path,
-) -> (Option<ProcessTracker>, HashMap<String, bool>) {
-    if config.track_processes.is_empty() {
-        return (None, HashMap::new());
-    }
-    let specs: Vec<ProcessSpec> = config
-        .track_processes
-        .iter()
-        .map(|p| ProcessSpec {
-            name: p.name.clone(),
-            ..p.spec.clone()
-        })
-        .collect();
-    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-    let reports = feed.clone();
-    match ProcessTracker::spawn(specs, host_netns, move |name, up| {
-        if let Ok(mut feed) = reports.lock() {
-            feed.report(name, up);
-        }
-    }) {
-        Ok((tracker, states)) => (Some(tracker), names.into_iter().zip(states).collect()),
-        Err(e) => {
-            tracing::error!(
-                "vrrp_track_process: cannot follow the kernel's process events ({e}); \
-                 tracked processes are ignored"
-            );
-            (None, HashMap::new())
-        }
-    }
 }
 
 fn start_checkers(loaded: &Loaded, handle: &Handle) -> Vec<Checker> {
@@ -414,52 +284,6 @@ fn raise_scheduling_priority() {
             "could not raise the event loop's priority: {}",
             std::io::Error::last_os_error()
         );
-    }
-}
-
-/// How long a reload may take to read, check and plan the new file (its scripts run once
-/// within it, each bounded by its timeout) before the daemon gives up on it.
-const RELOAD_DEADLINE: Duration = Duration::from_secs(60);
-
-/// A reload's reading and checking runs on its own thread with a large stack and a
-/// deadline, so that no file can take the daemon down or stall the thread that handles
-/// signals (a later SIGTERM must still work): a panic or a file that never ends (a FIFO,
-/// a device) costs that thread only, and the running configuration stays.
-fn load_guarded(
-    path: &Path,
-    host_netns: &Path,
-    running: Vec<scripts::ScriptState>,
-    feed: &SharedFeed,
-) -> Result<Loaded, String> {
-    const LOAD_STACK: usize = 16 * 1024 * 1024;
-    let (tx, rx) = std::sync::mpsc::channel();
-    let path = path.to_path_buf();
-    let feed = feed.clone();
-    let host_netns = host_netns.to_path_buf();
-    std::thread::Builder::new()
-        .name("reload".into())
-        .stack_size(LOAD_STACK)
-        .spawn(move || {
-            let carried = |script: &config::VrrpScript, run_as: Option<RunAs>| {
-                running.iter().find_map(|s| s.carried_state(script, run_as))
-            };
-            let cx = LoadContext {
-                carried: &carried,
-                feed: &feed,
-                host_netns: &host_netns,
-            };
-            let _ = tx.send(load(&path, &cx).map_err(|e| e.to_string()));
-        })
-        .map_err(|e| format!("cannot start the reload thread: {e}"))?;
-    match rx.recv_timeout(RELOAD_DEADLINE) {
-        Ok(result) => result,
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(format!(
-            "reading and checking the file took more than {}s (a FIFO or a device in an include?)",
-            RELOAD_DEADLINE.as_secs()
-        )),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            Err("the reload failed with an internal error (see the log above)".to_owned())
-        }
     }
 }
 
