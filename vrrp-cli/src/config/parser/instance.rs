@@ -23,6 +23,8 @@ pub(super) struct RawInstance {
     pub(super) state_pos: Option<Pos>,
     pub(super) interface: Option<String>,
     pub(super) vrid: Option<(Vrid, Pos)>,
+    /// `virtual_router_id` was written (perhaps with a value already reported as wrong).
+    pub(super) vrid_written: bool,
     pub(super) priority: Option<Priority>,
     /// Centiseconds as written, the text, and where.
     pub(super) advert_int: Option<(u32, String, Pos)>,
@@ -59,6 +61,7 @@ impl RawInstance {
             state_pos: None,
             interface: None,
             vrid: None,
+            vrid_written: false,
             priority: None,
             advert_int: None,
             version: None,
@@ -153,6 +156,7 @@ impl Parser<'_> {
             "state" => self.instance_state(inst, st),
             "interface" => self.instance_interface(inst, st),
             "virtual_router_id" => {
+                inst.vrid_written = true;
                 if let Some(n) = self.number(
                     st,
                     1,

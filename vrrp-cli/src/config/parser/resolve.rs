@@ -113,7 +113,11 @@ impl Parser<'_> {
             );
             complete = false;
         }
-        if raw.vrid.is_none() {
+        // A value out of range was reported where it is written; do not also call it
+        // missing.
+        if raw.vrid.is_none() && raw.vrid_written {
+            complete = false;
+        } else if raw.vrid.is_none() {
             self.error(
                 &raw.pos,
                 format!("vrrp_instance `{name}` has no `virtual_router_id`"),
