@@ -167,7 +167,29 @@ fn check_on_host(
     for event in &snapshot {
         driver.handle_net(Instant::ZERO, event);
     }
+    let on_host: Vec<IpAddr> = snapshot
+        .iter()
+        .filter_map(|e| match e {
+            vrrp_io::NetEvent::AddressAdded(a) => Some(a.addr),
+            _ => None,
+        })
+        .collect();
     for (inst, spec) in specs {
+        // `run` starts as backup and removes a VIP it finds on its interface: right for
+        // one left by an earlier run, wrong for an address the host itself uses.
+        for vip in &spec.config.virtual_addresses {
+            if on_host.contains(&vip.addr) && !spec.config.priority.is_owner() {
+                out.push(diagnostic(
+                    Severity::Warning,
+                    Some(&inst.location),
+                    format!(
+                        "vrrp_instance {}: virtual address {} is on this host already; `vrrp run` removes it at start (it starts as backup)",
+                        inst.name, vip.addr
+                    ),
+                    "fine if an earlier run left it; if the host itself uses this address, choose another VIP (or priority 255 if this host owns it)",
+                ));
+            }
+        }
         if let Err(e) = driver.add(Instant::ZERO, spec) {
             out.push(instance_error(inst, e.to_string()));
         }
@@ -270,6 +292,20 @@ mod tests {
         let errs = errors(&text, HostChecks::On);
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(errs[0].contains("no-such-if9"), "{errs:?}");
+    }
+
+    #[test]
+    fn a_vip_the_host_already_has_is_a_warning_with_host_checks() {
+        let text =
+            instance("A", 51, "  unicast_src_ip 192.0.2.9\n").replace("192.0.2.50", "127.0.0.1");
+        let parsed = parse_str(&text, "keepalived.conf");
+        let found = check(&parsed.config, HostChecks::On);
+        assert!(
+            found
+                .iter()
+                .any(|d| !d.is_error() && d.message.contains("127.0.0.1 is on this host already")),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -74,6 +74,12 @@ fn a_scrape_has_every_family_with_the_instance_labels() {
     ] {
         assert!(body.contains(&series), "missing {series}\n{body}");
     }
+    // The host's counters of packets no router took (RFC 6527's router-wide ones).
+    assert!(body.contains("\nvrrp_unknown_vrid_total 0\n"), "{body}");
+    assert!(
+        body.contains("vrrp_unattributed_dropped_total{reason=\"vrid_errors\"} 0"),
+        "{body}"
+    );
     // A master hears no peer (backups are silent): the family is declared, with no series.
     assert!(body.contains("# TYPE vrrp_peer_checksum_form_info gauge"));
     for family in [

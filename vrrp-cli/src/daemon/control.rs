@@ -14,6 +14,10 @@ impl Backend for DaemonBackend {
         self.0.status().unwrap_or_default()
     }
 
+    fn unattributed(&self) -> Option<vrrp_core::UnattributedStatistics> {
+        self.0.unattributed_statistics()
+    }
+
     fn control(&self, verb: ControlVerb, names: Vec<String>) -> Result<Vec<ControlResult>, String> {
         let results = match verb {
             ControlVerb::HandOver => self

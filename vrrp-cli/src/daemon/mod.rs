@@ -175,10 +175,9 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     if let Some(addr) = opts.metrics {
         let metrics_error = |source| DaemonError::Metrics { addr, source };
         let listener = std::net::TcpListener::bind(addr).map_err(metrics_error)?;
-        let metrics_handle = handle.clone();
         metrics::serve(
             listener,
-            move || metrics_handle.status().unwrap_or_default(),
+            control::DaemonBackend(handle.clone()),
             track_names.clone(),
         )
         .map_err(metrics_error)?;

@@ -9,6 +9,7 @@ use prometheus_client::encoding::{prometheus_text, DescriptorEncoder, NoLabelSet
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use vrrp_core::router::{DropCounter, State};
+use vrrp_core::UnattributedStatistics;
 
 use crate::daemon::status::{Counters, RouterReport, TrackKind};
 
@@ -63,10 +64,19 @@ const COUNTER_FAMILIES: [(&str, &str, &str); 6] = [
 /// `# TYPE` line for every family, then one series per router (and per state, drop
 /// reason, track or peer where the family has such a label), in the order of `reports`.
 pub fn render(reports: &[RouterReport]) -> String {
+    render_with_host(reports, None)
+}
+
+/// [`render`], and the host's counters of packets that reached no router (RFC 6527's
+/// router-wide statistics) when known.
+pub fn render_with_host(
+    reports: &[RouterReport],
+    unattributed: Option<&UnattributedStatistics>,
+) -> String {
     let mut registry = Registry::default();
     // The collector is asked once, right below; it owns a copy because the registry
     // wants `'static` collectors.
-    registry.register_collector(Box::new(Snapshot(reports.to_vec())));
+    registry.register_collector(Box::new(Snapshot(reports.to_vec(), unattributed.copied())));
     let mut out = String::new();
     match prometheus_text::encode(&mut out, &registry) {
         Ok(()) => out,
@@ -82,9 +92,9 @@ pub fn render(reports: &[RouterReport]) -> String {
 /// The labels of one series.
 type Labels = Vec<(&'static str, String)>;
 
-/// One scrape's reports.
+/// One scrape's reports, and the host's unattributed counters.
 #[derive(Debug)]
-struct Snapshot(Vec<RouterReport>);
+struct Snapshot(Vec<RouterReport>, Option<UnattributedStatistics>);
 
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> fmt::Result {
@@ -180,7 +190,24 @@ impl Collector for Snapshot {
                     (labels, 1)
                 })
             }),
-        )
+        )?;
+        if let Some(u) = &self.1 {
+            counters(
+                &mut encoder,
+                "vrrp_unknown_vrid",
+                "Valid advertisements for a VRID not configured on the interface they arrived on (vrrpv3RouterVrIdErrors).",
+                std::iter::once((Labels::new(), u.unknown_vrid)),
+            )?;
+            counters(
+                &mut encoder,
+                "vrrp_unattributed_dropped",
+                "Packets dropped before any router could be named (VRID 0, too short, bad checksum for no router here), by reason.",
+                DropCounter::ALL
+                    .iter()
+                    .map(|c| (vec![("reason", c.name().to_owned())], u.drops.get(*c))),
+            )?;
+        }
+        Ok(())
     }
 }
 

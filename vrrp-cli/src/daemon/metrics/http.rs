@@ -18,9 +18,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vrrp_io::RouterStatus;
-
-use super::exposition::{self, render};
+use super::exposition::{self, render_with_host};
 use super::slots::{Slot, Slots};
 use crate::daemon::status::deadline::{left, write_all};
 use crate::daemon::status::{RouterReport, SharedTrackNames, StatusSource};
@@ -59,7 +57,7 @@ const LINGER: Duration = Duration::from_millis(500);
 /// replaced at any time (on reload).
 pub fn serve<F>(listener: TcpListener, source: F, names: SharedTrackNames) -> io::Result<()>
 where
-    F: Fn() -> Vec<RouterStatus> + Send + Sync + 'static,
+    F: crate::daemon::status::Backend + 'static,
 {
     serve_with(listener, Arc::new(source), names, Limits::default())
 }
@@ -166,7 +164,7 @@ fn answer(
                 .map(|r| RouterReport::new(r, names))
                 .collect()
         });
-        render(&reports)
+        render_with_host(&reports, source.unattributed().as_ref())
     });
     let reply_deadline = Instant::now() + limits.reply_deadline;
     write_all(stream, &response.to_bytes(), reply_deadline)?;

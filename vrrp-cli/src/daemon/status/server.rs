@@ -32,6 +32,12 @@ pub trait Backend: Send + Sync {
     /// Every router's status.
     fn status(&self) -> Vec<RouterStatus>;
 
+    /// Counters of packets that reached no router (unknown VRIDs, VRID 0, too short),
+    /// if the backend knows them.
+    fn unattributed(&self) -> Option<vrrp_core::UnattributedStatistics> {
+        None
+    }
+
     /// Carries out a control request; `Err` when the routers cannot be reached.
     fn control(&self, verb: ControlVerb, names: Vec<String>) -> Result<Vec<ControlResult>, String> {
         let _ = names;

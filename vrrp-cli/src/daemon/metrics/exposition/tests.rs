@@ -348,3 +348,30 @@ fn ipv6_routers_are_labelled_ipv6_and_no_routers_give_only_descriptors() {
     assert!(samples(&empty).is_empty(), "{empty}");
     assert_eq!(types(&empty).len(), 15);
 }
+
+#[test]
+fn the_hosts_unattributed_drops_are_their_own_families() {
+    let u = vrrp_core::UnattributedStatistics {
+        unknown_vrid: 7,
+        drops: vrrp_core::router::DropCounters {
+            packet_length_errors: 3,
+            ..Default::default()
+        },
+    };
+    let text = super::render_with_host(&[], Some(&u));
+    assert!(
+        text.contains("# TYPE vrrp_unknown_vrid_total counter"),
+        "{text}"
+    );
+    assert!(text.contains("\nvrrp_unknown_vrid_total 7\n"), "{text}");
+    assert!(
+        text.contains("vrrp_unattributed_dropped_total{reason=\"packet_length_errors\"} 3"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("vrrp_unattributed_dropped_total{").count(),
+        vrrp_core::router::DropCounter::ALL.len()
+    );
+    // Without host counters (an embedder's source), the families are not there.
+    assert!(!render(&[]).contains("vrrp_unknown_vrid"));
+}
