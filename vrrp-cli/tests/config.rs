@@ -953,3 +953,22 @@ fn track_process_errors_say_what_and_where() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn notify_fifos_are_read_with_keepalived_s_user_words_ignored() {
+    let p = parse(
+        "global_defs {\n    notify_fifo /run/ka.fifo root\n    vrrp_notify_fifo /run/vrrp.fifo\n}\n",
+    );
+    assert!(!p.has_errors(), "{:?}", p.diagnostics);
+    assert_eq!(
+        p.config.global.notify_fifos,
+        vec![
+            PathBuf::from("/run/ka.fifo"),
+            PathBuf::from("/run/vrrp.fifo")
+        ]
+    );
+    let bad = parse("global_defs {\n    notify_fifo\n}\n");
+    assert!(bad
+        .errors()
+        .any(|d| d.line == 2 && d.message.contains("needs the FIFO's path")));
+}

@@ -68,6 +68,8 @@ pub(crate) const GLOBAL_SUPPORTED: &[&str] = &[
     "vrrp_startup_delay",
     "vrrp_delay_after_boot",
     "vrrp_startup_spread",
+    "notify_fifo",
+    "vrrp_notify_fifo",
 ];
 
 /// `global_defs`: every other directive keepalived 2.2 knows.
@@ -174,9 +176,7 @@ pub(crate) const GLOBAL_KNOWN: &[&str] = &[
     "vrrp_cpu_affinity",
     "vrrp_rlimit_rttime",
     "vrrp_rlimit_rtime",
-    "notify_fifo",
     "notify_fifo_script",
-    "vrrp_notify_fifo",
     "vrrp_notify_fifo_script",
     "vrrp_notify_priority_changes",
     "fifo_write_vrrp_states_on_reload",

@@ -58,6 +58,9 @@ pub struct GlobalDefs {
     /// `vrrp_garp_master_delay SECS`: second burst of gratuitous ARPs this long after
     /// becoming master (keepalived default 5 s; 0 = no second burst).
     pub vrrp_garp_master_delay: Duration,
+    /// `notify_fifo PATH` and `vrrp_notify_fifo PATH`: FIFOs that get one line per
+    /// transition, `INSTANCE "NAME" STATE PRIORITY` (keepalived's format).
+    pub notify_fifos: Vec<PathBuf>,
     /// `vrrp_startup_delay SECS`: after the daemon starts, wait this much longer before a
     /// router may take over for want of a master (keepalived; default 0).
     pub vrrp_startup_delay: Duration,
@@ -96,6 +99,7 @@ impl Default for GlobalDefs {
             script_user: None,
             enable_script_security: false,
             vrrp_garp_master_delay: Duration::from_secs(5),
+            notify_fifos: Vec::new(),
             vrrp_startup_delay: Duration::ZERO,
             vrrp_delay_after_boot: None,
             vrrp_startup_spread: Duration::from_secs(1),

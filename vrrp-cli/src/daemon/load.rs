@@ -10,6 +10,7 @@ use std::time::Duration;
 use vrrp_io::netlink::Netlink;
 
 use super::notify::InstanceNotify;
+use super::notify_fifo::NotifyFifo;
 use super::process_track::{ProcessFeed, ProcessSpec, ProcessTracker};
 use super::scripts::{self, RunAs};
 use super::{script_security, spec, DaemonError};
@@ -25,6 +26,8 @@ pub(super) struct Loaded {
     /// Who each check script that passed vetting runs as. A refused one never runs and
     /// is not tracked (as keepalived: its weight does not count).
     pub(super) run_as: HashMap<String, Option<RunAs>>,
+    /// The `notify_fifo`s, open.
+    pub(super) fifos: Vec<NotifyFifo>,
     /// Follows the `vrrp_track_process` blocks (reporting to the feed), if any.
     pub(super) processes: Option<ProcessTracker>,
 }
@@ -98,7 +101,23 @@ pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonEr
         &|name| process_states.get(name).copied(),
     )?;
     let notify = vetted.notify;
+    let fifos = config
+        .global
+        .notify_fifos
+        .iter()
+        .filter_map(|path| match NotifyFifo::open(path) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::error!(
+                    "notify_fifo {}: {e}; no transitions go there",
+                    path.display()
+                );
+                None
+            }
+        })
+        .collect();
     Ok(Loaded {
+        fifos,
         config,
         plan,
         initial,

@@ -8,6 +8,7 @@ pub mod drop_log;
 mod load;
 pub mod metrics;
 pub mod notify;
+pub mod notify_fifo;
 pub mod process_track;
 pub mod script_security;
 pub mod scripts;
@@ -142,8 +143,9 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     };
     let status_socket = status::bind(&opts.status_socket)?;
     let mut notifier = Notifier::new(loaded.notify.clone());
+    notifier.set_fifos(std::mem::take(&mut loaded.fifos));
     for r in &loaded.plan.routers {
-        if notifier.has_scripts(&r.name) {
+        if notifier.wants_priority(&r.name) {
             // The priority the router starts with: tracks that start down count.
             if let Ok(vr) = VirtualRouter::new(r.config.clone(), Instant::ZERO) {
                 notifier.set_priority(&r.name, vr.effective_priority().get());
@@ -373,6 +375,7 @@ fn reload(path: &Path, host_netns: &Path, running: &Running) {
         .map(|r| (r.name, r.effective_priority.get()))
         .collect();
     if let Ok(mut n) = notifier.lock() {
+        n.set_fifos(std::mem::take(&mut loaded.fifos));
         n.set_scripts(loaded.notify.clone());
         for (name, priority) in &priorities {
             n.set_priority(name, *priority);

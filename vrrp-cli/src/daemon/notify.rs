@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use vrrp_core::router::State;
 
+use super::notify_fifo::NotifyFifo;
 use super::script_security::{self, Refusal};
 use super::scripts::{run_once, Leftovers, RunAs};
 use crate::config::{Notify, NotifyScript, ScriptUser};
@@ -117,6 +118,8 @@ impl InstanceNotify {
 pub struct Notifier {
     scripts: HashMap<String, InstanceNotify>,
     priorities: HashMap<String, u8>,
+    /// `notify_fifo` / `vrrp_notify_fifo`: every instance's transitions, in order.
+    fifos: Vec<NotifyFifo>,
     tx: Sender<Job>,
 }
 
@@ -134,6 +137,7 @@ impl Notifier {
         Notifier {
             scripts,
             priorities: HashMap::new(),
+            fifos: Vec::new(),
             tx,
         }
     }
@@ -141,20 +145,29 @@ impl Notifier {
     /// Replaces the scripts after a reload. The worker and its queue stay: scripts for
     /// transitions before the reload still run first, in order.
     pub fn set_scripts(&mut self, scripts: HashMap<String, InstanceNotify>) {
-        self.priorities.retain(|name, _| scripts.contains_key(name));
         self.scripts = scripts;
+        let fifos = !self.fifos.is_empty();
+        let scripts = &self.scripts;
+        self.priorities
+            .retain(|name, _| fifos || scripts.contains_key(name));
     }
 
-    /// Whether `instance` has notify scripts (only those need their priority kept).
-    pub fn has_scripts(&self, instance: &str) -> bool {
-        self.scripts.contains_key(instance)
+    /// Replaces the notification FIFOs (at start and after a reload).
+    pub fn set_fifos(&mut self, fifos: Vec<NotifyFifo>) {
+        self.fifos = fifos;
+    }
+
+    /// Whether `instance`'s effective priority is needed: it has notify scripts, or
+    /// transitions go to a FIFO.
+    pub fn wants_priority(&self, instance: &str) -> bool {
+        !self.fifos.is_empty() || self.scripts.contains_key(instance)
     }
 
     /// Records `instance`'s effective priority, passed to its next `notify` script.
     pub fn set_priority(&mut self, instance: &str, priority: u8) {
         if let Some(p) = self.priorities.get_mut(instance) {
             *p = priority;
-        } else if self.scripts.contains_key(instance) {
+        } else if self.wants_priority(instance) {
             self.priorities.insert(instance.to_owned(), priority);
         }
     }
@@ -165,10 +178,15 @@ impl Notifier {
     /// `INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>` appended, with the
     /// effective priority last given to [`Notifier::set_priority`].
     pub fn state_changed(&self, instance: &str, state: State) {
+        let priority = self.priorities.get(instance).copied().unwrap_or(0);
+        // The FIFO first: it is written at once, in the order of the transitions; the
+        // scripts run after, in the same order, on the worker.
+        for fifo in &self.fifos {
+            fifo.write(instance, state, priority);
+        }
         let Some(scripts) = self.scripts.get(instance) else {
             return;
         };
-        let priority = self.priorities.get(instance).copied().unwrap_or(0);
         let (specific, word) = match state {
             State::Master => (&scripts.master, "MASTER"),
             State::Backup => (&scripts.backup, "BACKUP"),

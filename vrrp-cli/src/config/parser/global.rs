@@ -73,6 +73,22 @@ impl Parser<'_> {
                 }
             }
             "enable_script_security" => self.global.enable_script_security = self.flag(st),
+            "notify_fifo" | "vrrp_notify_fifo" => {
+                self.no_block(st);
+                match st.args().first() {
+                    // keepalived's user and group words concern its fifo script; the
+                    // FIFO itself is created by this daemon's user.
+                    Some(path) if !path.text.is_empty() => self
+                        .global
+                        .notify_fifos
+                        .push(std::path::PathBuf::from(&path.text)),
+                    _ => self.error(
+                        &st.keyword().pos,
+                        format!("`{word}` needs the FIFO's path"),
+                        format!("write e.g. `{word} /run/keepalived.fifo`"),
+                    ),
+                }
+            }
             "vrrp_startup_delay" => {
                 if let Some(d) = self.duration(st, 3_600, "vrrp_startup_delay 5") {
                     self.global.vrrp_startup_delay = d;
