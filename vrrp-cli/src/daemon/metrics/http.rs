@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::exposition::{self, render_with_host};
 use super::slots::{Slot, Slots};
+use crate::daemon::status::accept_on_thread;
 use crate::daemon::status::deadline::{left, write_all};
 use crate::daemon::status::{RouterReport, SharedTrackNames, StatusSource};
 
@@ -70,22 +71,11 @@ pub fn serve_with(
     limits: Limits,
 ) -> io::Result<()> {
     let slots = Arc::new(Slots::new(limits.max_connections));
-    std::thread::Builder::new()
-        .name("metrics".into())
-        .spawn(move || {
-            for stream in listener.incoming() {
-                match stream {
-                    Ok(stream) => dispatch(stream, &source, &names, &slots, limits),
-                    Err(e) => {
-                        // Out of file descriptors or memory: wait instead of spinning
-                        // on an error that repeats until something is closed.
-                        tracing::debug!("metrics: accept failed: {e}");
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
-                }
-            }
-        })?;
-    Ok(())
+    accept_on_thread(
+        "metrics",
+        move || listener.accept().map(|(s, _)| s),
+        move |stream| dispatch(stream, &source, &names, &slots, limits),
+    )
 }
 
 fn dispatch(

@@ -23,6 +23,7 @@ pub use model::{
     SharedTrackNames, TrackKind, TrackNames, TrackReport, Transition,
 };
 pub use render::{render_text, write_json};
+pub(crate) use server::accept_on_thread;
 pub use server::{parse_request, serve, serve_with, Backend, Limits, Request, StatusSource};
 pub use socket::{
     bind, default_socket, default_socket_for, BindError, StatusSocket, DEFAULT_SOCKET, SOCKET_MODE,

@@ -101,18 +101,32 @@ pub fn serve_with(
 ) -> io::Result<()> {
     let listener = socket.listener().try_clone()?;
     let open = Arc::new(AtomicUsize::new(0));
+    accept_on_thread(
+        "status",
+        move || listener.accept().map(|(s, _)| s),
+        move |stream| dispatch(stream, &source, &names, &open, limits),
+    )
+}
+
+/// Accepts connections with `accept` on a thread called `name`, handing each to
+/// `dispatch`, until the process ends. The status socket and the metrics endpoint share
+/// it.
+pub(crate) fn accept_on_thread<S>(
+    name: &str,
+    mut accept: impl FnMut() -> io::Result<S> + Send + 'static,
+    mut dispatch: impl FnMut(S) + Send + 'static,
+) -> io::Result<()> {
+    let label = name.to_owned();
     std::thread::Builder::new()
-        .name("status".into())
-        .spawn(move || {
-            for stream in listener.incoming() {
-                match stream {
-                    Ok(stream) => dispatch(stream, &source, &names, &open, limits),
-                    Err(e) => {
-                        // Out of file descriptors or memory: wait instead of spinning
-                        // on an error that repeats until something is closed.
-                        tracing::debug!("status socket: accept failed: {e}");
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
+        .name(name.into())
+        .spawn(move || loop {
+            match accept() {
+                Ok(stream) => dispatch(stream),
+                Err(e) => {
+                    // Out of file descriptors or memory: wait instead of spinning on an
+                    // error that repeats until something is closed.
+                    tracing::debug!("{label}: accept failed: {e}");
+                    std::thread::sleep(Duration::from_millis(50));
                 }
             }
         })?;
