@@ -972,3 +972,26 @@ fn notify_fifos_are_read_with_keepalived_s_user_words_ignored() {
         .errors()
         .any(|d| d.line == 2 && d.message.contains("needs the FIFO's path")));
 }
+
+#[test]
+fn track_file_reads_keepalived_s_directives_under_both_names() {
+    let p = parse(
+        "track_file state {\n    file /run/vrrp/state\n    weight -10 reverse\n    init_file 3 overwrite\n}\nvrrp_track_file other {\n    file /tmp/o\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.168.100.12\n    }\n    track_file {\n        state\n        other weight 5\n    }\n}\n",
+    );
+    assert!(!p.has_errors(), "{:?}", p.diagnostics);
+    let f = &p.config.track_files[0];
+    assert_eq!(f.file, PathBuf::from("/run/vrrp/state"));
+    assert_eq!(
+        (f.weight, f.weight_reverse, f.init),
+        (-10, true, Some((3, true)))
+    );
+    assert_eq!(
+        p.config.track_files[1].weight, 1,
+        "keepalived's default weight"
+    );
+    let tracked = &p.config.instances[0].track_files;
+    assert_eq!(tracked.len(), 2);
+    assert_eq!(tracked[1].weight, Some(5));
+    let bad = parse("track_file x {\n    weight 2\n}\n");
+    assert!(bad.errors().any(|d| d.message.contains("has no `file`")));
+}

@@ -2491,3 +2491,37 @@ fn a_non_owner_listing_its_own_address_is_refused() {
     c.priority = Priority::OWNER;
     assert_eq!(c.validate(), Ok(()));
 }
+
+/// A numeric track (keepalived's `track_file`): the value times the weight counts; with
+/// weight 0 any value but 0 faults, and a product below -253 faults.
+#[test]
+fn a_tracked_value_counts_value_times_weight_and_can_fault() {
+    let file = TrackId(3000);
+    let with = |weight| {
+        let mut c = classic(HOST_A, 100);
+        c.tracks.push(TrackConfig {
+            id: file,
+            weight,
+            initially_up: true,
+        });
+        VirtualRouter::new(c, Instant::ZERO).expect("valid")
+    };
+    let mut vr = with(5);
+    vr.set_track_value(Instant::ZERO, file, 4);
+    assert_eq!(vr.effective_priority(), Priority(120));
+    vr.set_track_value(Instant::ZERO, file, -10);
+    assert_eq!(vr.effective_priority(), Priority(50));
+    assert_eq!(vr.state(), State::Backup);
+    vr.set_track_value(Instant::ZERO, file, -51); // -255 < -253
+    assert_eq!(vr.state(), State::Fault);
+    vr.set_track_value(Instant::ZERO, file, 0);
+    assert_eq!(vr.state(), State::Backup);
+    assert_eq!(vr.effective_priority(), Priority(100));
+
+    let mut zero = with(0);
+    zero.set_track_value(Instant::ZERO, file, 0);
+    assert_eq!(zero.state(), State::Backup);
+    zero.set_track_value(Instant::ZERO, file, 2);
+    assert_eq!(zero.state(), State::Fault);
+    assert_eq!(zero.effective_priority(), Priority(100));
+}

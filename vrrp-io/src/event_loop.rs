@@ -61,7 +61,16 @@ const BATCH: usize = 32;
 pub type Observer = Box<dyn FnMut(&DriverEvent) + Send>;
 
 enum Command {
-    SetTrack { name: String, id: TrackId, up: bool },
+    SetTrack {
+        name: String,
+        id: TrackId,
+        up: bool,
+    },
+    SetTrackValue {
+        name: String,
+        id: TrackId,
+        value: i64,
+    },
     Reload(Vec<RouterSpec>, Sender<Result<ReloadSummary>>),
     Status(Sender<Vec<RouterStatus>>),
     Unattributed(Sender<UnattributedStatistics>),
@@ -94,6 +103,16 @@ impl Handle {
             name: name.to_owned(),
             id,
             up,
+        });
+    }
+
+    /// Reports the number a tracked object of router `name` reads (a `track_file`):
+    /// `value × weight` counts; see `VirtualRouter::set_track_value`.
+    pub fn set_track_value(&self, name: &str, id: TrackId, value: i64) {
+        self.send(Command::SetTrackValue {
+            name: name.to_owned(),
+            id,
+            value,
         });
     }
 
@@ -398,6 +417,9 @@ impl EventLoop {
             match cmd {
                 Command::SetTrack { name, id, up } => {
                     self.driver.set_track(now, &name, id, up);
+                }
+                Command::SetTrackValue { name, id, value } => {
+                    self.driver.set_track_value(now, &name, id, value);
                 }
                 Command::Reload(specs, reply) => {
                     let result = self.driver.reload(now, specs);

@@ -62,7 +62,16 @@ const RECV_BUDGET_BATCHES: usize = 8;
 const EVENT_CAPACITY: usize = 4096;
 
 enum Command {
-    SetTrack { name: String, id: TrackId, up: bool },
+    SetTrack {
+        name: String,
+        id: TrackId,
+        up: bool,
+    },
+    SetTrackValue {
+        name: String,
+        id: TrackId,
+        value: i64,
+    },
     Reload(Vec<RouterSpec>, oneshot::Sender<Result<ReloadSummary>>),
     Status(oneshot::Sender<Vec<RouterStatus>>),
     Unattributed(oneshot::Sender<vrrp_core::UnattributedStatistics>),
@@ -126,6 +135,16 @@ impl Runner {
             name: name.to_owned(),
             id,
             up,
+        });
+    }
+
+    /// Reports the number a tracked object of router `name` reads (a `track_file`):
+    /// `value × weight` counts; see `VirtualRouter::set_track_value`.
+    pub fn set_track_value(&self, name: &str, id: TrackId, value: i64) {
+        let _ = self.commands.send(Command::SetTrackValue {
+            name: name.to_owned(),
+            id,
+            value,
         });
     }
 
@@ -308,6 +327,9 @@ impl Task {
         match cmd {
             Command::SetTrack { name, id, up } => {
                 self.driver.set_track(now, &name, id, up);
+            }
+            Command::SetTrackValue { name, id, value } => {
+                self.driver.set_track_value(now, &name, id, value);
             }
             Command::Reload(specs, reply) => {
                 let result = self.driver.reload(now, specs);

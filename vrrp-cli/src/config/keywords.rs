@@ -38,8 +38,6 @@ pub(crate) const TOP_UNSUPPORTED: &[&str] = &[
     "track_group",
     "garp_group",
     "vrrp_track_process",
-    "vrrp_track_file",
-    "track_file",
     "linkbeat_interfaces",
     "interface_up_down_delays",
     "net_namespace",
@@ -279,6 +277,7 @@ pub(crate) const INSTANCE_SUPPORTED: &[&str] = &[
     "use_vmac",
     "smtp_alert",
     "track_process",
+    "track_file",
 ];
 
 /// `vrrp_instance`: other directives keepalived 2.2 knows, skipped with a warning.
@@ -290,7 +289,6 @@ pub(crate) const INSTANCE_UNSUPPORTED: &[&str] = &[
     "unicast_fault_no_peer",
     "old_unicast_checksum",
     "vrf",
-    "track_file",
     "track_bfd",
     "no_virtual_ipaddress",
     "promote_secondaries",
@@ -340,6 +338,9 @@ pub(crate) const PROCESS_SUPPORTED: &[&str] = &[
     "delay",
     "full_command",
 ];
+
+/// `track_file { ... }` (`vrrp_track_file`).
+pub(crate) const FILE_SUPPORTED: &[&str] = &["file", "weight", "init_file"];
 
 /// `vrrp_script { ... }`: known to keepalived, skipped.
 pub(crate) const SCRIPT_UNSUPPORTED: &[&str] = &["init_fail"];

@@ -20,6 +20,8 @@ pub struct Config {
     pub scripts: Vec<VrrpScript>,
     /// `vrrp_track_process` blocks, in file order.
     pub track_processes: Vec<TrackProcess>,
+    /// `track_file` (`vrrp_track_file`) blocks, in file order.
+    pub track_files: Vec<TrackFile>,
     /// `vrrp_instance` blocks, in file order. An instance that lacks a required value
     /// (interface, virtual_router_id) is not here; its error is in the diagnostics.
     pub instances: Vec<VrrpInstance>,
@@ -139,6 +141,25 @@ impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.line)
     }
+}
+
+/// `track_file NAME { ... }` (keepalived's `vrrp_track_file`): a file holding a number
+/// that counts `number × weight` towards the priority of the instances tracking it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackFile {
+    /// The block's name.
+    pub name: String,
+    /// `file PATH`.
+    pub file: PathBuf,
+    /// `weight W [reverse]` (default 1; 0: any number but 0 is a fault).
+    pub weight: i32,
+    /// `reverse`: the number counts negated.
+    pub weight_reverse: bool,
+    /// `init_file [VALUE] [overwrite]`: write VALUE (default 0) at start if the file does
+    /// not exist, or always with `overwrite`.
+    pub init: Option<(i64, bool)>,
+    /// Where the block starts.
+    pub location: Location,
 }
 
 /// `vrrp_track_process NAME { ... }`: whether enough processes of a kind run, followed
@@ -338,6 +359,8 @@ pub struct VrrpInstance {
     /// `track_process { NAME [weight W [reverse]] ... }`: `vrrp_track_process` blocks
     /// tracked (their weights and overrides as for scripts).
     pub track_processes: Vec<TrackScript>,
+    /// `track_file { NAME [weight W [reverse]] ... }`: `track_file` blocks tracked.
+    pub track_files: Vec<TrackScript>,
     /// `track_interface { ... }`.
     pub track_interfaces: Vec<TrackInterface>,
     /// `notify_*` scripts.

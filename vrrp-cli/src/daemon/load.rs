@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use vrrp_io::netlink::Netlink;
 
+use super::file_track::{self, FileTracker};
 use super::notify::InstanceNotify;
 use super::notify_fifo::NotifyFifo;
 use super::process_track::{ProcessFeed, ProcessSpec, ProcessTracker};
@@ -28,6 +29,8 @@ pub(super) struct Loaded {
     pub(super) run_as: HashMap<String, Option<RunAs>>,
     /// The `notify_fifo`s, open.
     pub(super) fifos: Vec<NotifyFifo>,
+    /// Follows the `track_file` blocks (reporting to the feed), if any.
+    pub(super) files: Option<FileTracker>,
     /// Follows the `vrrp_track_process` blocks (reporting to the feed), if any.
     pub(super) processes: Option<ProcessTracker>,
 }
@@ -91,6 +94,7 @@ pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonEr
         jobs.into_iter().filter_map(|j| j.join().ok()).collect()
     });
     let (processes, process_states) = track_processes(&config, feed, host_netns);
+    let files = track_files(&config, feed);
     let mut netlink = Netlink::open()?;
     // A refused script is not tracked at all (`None`), nor a process tracker that could
     // not start.
@@ -117,6 +121,7 @@ pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonEr
         })
         .collect();
     Ok(Loaded {
+        files,
         fifos,
         config,
         plan,
@@ -125,6 +130,46 @@ pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonEr
         run_as,
         processes,
     })
+}
+
+/// Initialises and starts following the configuration's `track_file` blocks; their
+/// numbers go to the feed (pending until the routers run).
+fn track_files(config: &Config, feed: &SharedFeed) -> Option<FileTracker> {
+    if config.track_files.is_empty() {
+        return None;
+    }
+    for f in &config.track_files {
+        if let Some((value, overwrite)) = f.init {
+            if let Err(e) = file_track::init_file(&f.file, value, overwrite) {
+                tracing::error!("track_file {}: init_file {}: {e}", f.name, f.file.display());
+            }
+        }
+    }
+    let files: Vec<(String, std::path::PathBuf)> = config
+        .track_files
+        .iter()
+        .map(|f| (f.name.clone(), f.file.clone()))
+        .collect();
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    let reports = feed.clone();
+    match FileTracker::spawn(files, move |name, value| {
+        if let Ok(mut feed) = reports.lock() {
+            feed.report_value(name, value);
+        }
+    }) {
+        Ok((tracker, values)) => {
+            if let Ok(mut f) = feed.lock() {
+                for (name, value) in names.iter().zip(values) {
+                    f.report_value(name, value);
+                }
+            }
+            Some(tracker)
+        }
+        Err(e) => {
+            tracing::error!("track_file: cannot watch the files ({e}); tracked files are ignored");
+            None
+        }
+    }
 }
 
 /// Starts following the configuration's `vrrp_track_process` blocks; their states now,

@@ -5,6 +5,7 @@
 
 pub mod control;
 pub mod drop_log;
+pub mod file_track;
 mod load;
 pub mod metrics;
 pub mod notify;
@@ -158,7 +159,11 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     let event_loop = EventLoop::new(loaded.plan.routers.clone())?.with_observer(observer);
     let handle = event_loop.handle();
     if let Ok(mut f) = feed.lock() {
-        f.attach(handle.clone(), loaded.plan.process_tracks.clone());
+        f.attach(
+            handle.clone(),
+            loaded.plan.process_tracks.clone(),
+            loaded.plan.file_tracks.clone(),
+        );
     }
     let running = Arc::new(Running {
         handle: handle.clone(),
@@ -167,6 +172,7 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
         track_names: track_names.clone(),
         feed,
         processes: Mutex::new(loaded.processes.take()),
+        files: Mutex::new(loaded.files.take()),
     });
     status::serve(
         &status_socket,
@@ -208,6 +214,9 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
                         }
                         if let Ok(mut p) = running.processes.lock() {
                             p.take();
+                        }
+                        if let Ok(mut f) = running.files.lock() {
+                            f.take();
                         }
                     }
                 }
@@ -296,6 +305,7 @@ struct Running {
     track_names: status::SharedTrackNames,
     feed: SharedFeed,
     processes: Mutex<Option<ProcessTracker>>,
+    files: Mutex<Option<file_track::FileTracker>>,
 }
 
 fn reload(path: &Path, host_netns: &Path, running: &Running) {
@@ -306,6 +316,7 @@ fn reload(path: &Path, host_netns: &Path, running: &Running) {
         track_names,
         feed,
         processes,
+        files,
     } = running;
     tracing::info!("SIGHUP: reloading {}", path.display());
     let states: Vec<scripts::ScriptState> = checkers
@@ -343,11 +354,18 @@ fn reload(path: &Path, host_netns: &Path, running: &Running) {
     }
     track_names.replace(status::TrackNames::from_plan(&loaded.plan));
     if let Ok(mut f) = feed.lock() {
-        f.attach(handle.clone(), loaded.plan.process_tracks.clone());
+        f.attach(
+            handle.clone(),
+            loaded.plan.process_tracks.clone(),
+            loaded.plan.file_tracks.clone(),
+        );
     }
     if let Ok(mut p) = processes.lock() {
-        // The new tracker scanned afresh; dropping the old one stops it.
+        // The new trackers scanned afresh; dropping the old ones stops them.
         *p = loaded.processes.take();
+    }
+    if let Ok(mut f) = files.lock() {
+        *f = loaded.files.take();
     }
     // A router kept over the reload knows its tracks' last states; the checkers start
     // from `initial`, so make the two agree (no-ops when they already do).

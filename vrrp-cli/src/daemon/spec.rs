@@ -16,6 +16,7 @@ pub const OWN_INTERFACE: TrackId = RouterSpec::OWN_INTERFACE;
 const FIRST_INTERFACE_TRACK: u32 = 1;
 const FIRST_SCRIPT_TRACK: u32 = 1_000;
 const FIRST_PROCESS_TRACK: u32 = 2_000;
+const FIRST_FILE_TRACK: u32 = 3_000;
 
 /// Which instance tracks which script, under which id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,9 @@ pub struct Plan {
     pub script_tracks: Vec<ScriptTrack>,
     /// Process tracking links (`track_process`; `script` names the `vrrp_track_process`).
     pub process_tracks: Vec<ScriptTrack>,
+    /// File tracking links (`track_file`; `script` names the block; `reverse` is already
+    /// in the track's weight).
+    pub file_tracks: Vec<ScriptTrack>,
 }
 
 /// Why an instance cannot start.
@@ -65,6 +69,7 @@ pub fn plan(
     let mut routers = Vec::new();
     let mut script_tracks = Vec::new();
     let mut process_tracks = Vec::new();
+    let mut file_tracks = Vec::new();
     let mut primary = host_primary(netlink);
     for inst in &config.instances {
         let mut spec = instance_spec(config, inst, &mut primary, script_up, &mut script_tracks)
@@ -73,13 +78,45 @@ pub fn plan(
                 source,
             })?;
         add_process_tracks(config, inst, &mut spec, process_up, &mut process_tracks);
+        add_file_tracks(config, inst, &mut spec, &mut file_tracks);
         routers.push(spec);
     }
     Ok(Plan {
         routers,
         script_tracks,
         process_tracks,
+        file_tracks,
     })
+}
+
+/// An instance's `track_file` lines as numeric tracks of its router: the line's weight,
+/// else the block's; `reverse` (on either) negates it, so the number counts negated.
+fn add_file_tracks(
+    config: &Config,
+    inst: &VrrpInstance,
+    spec: &mut RouterSpec,
+    file_tracks: &mut Vec<ScriptTrack>,
+) {
+    for (i, tf) in inst.track_files.iter().enumerate() {
+        let Some(block) = config.track_files.iter().find(|f| f.name == tf.name) else {
+            continue;
+        };
+        let id = TrackId(FIRST_FILE_TRACK + i as u32);
+        let weight = clamp_weight(tf.weight.unwrap_or(block.weight));
+        let reverse = tf.reverse || block.weight_reverse;
+        spec.config.tracks.push(TrackConfig {
+            id,
+            weight: if reverse { -weight } else { weight },
+            // Until its number arrives (at once, from the file tracker), no fault.
+            initially_up: true,
+        });
+        file_tracks.push(ScriptTrack {
+            script: tf.name.clone(),
+            instance: inst.name.clone(),
+            id,
+            reverse,
+        });
+    }
 }
 
 /// An instance's `track_process` lines as tracks of its router, with keepalived's weight

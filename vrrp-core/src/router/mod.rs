@@ -80,12 +80,24 @@ enum Pending {
 struct TrackState {
     config: TrackConfig,
     up: bool,
+    /// A value tracked by number rather than up/down (keepalived's `track_file`), once
+    /// one is set: it counts `value × weight`.
+    value: Option<i64>,
 }
+
+/// The lowest `value × weight` a numeric track may reach before the router faults
+/// (keepalived's rule for `track_file`: below -253 no priority is left).
+const LOWEST_TRACK_VALUE: i64 = -253;
 
 impl TrackState {
     /// This track's share of the effective priority (keepalived semantics).
     fn contribution(&self) -> i32 {
         let w = self.config.weight as i32;
+        if let Some(v) = self.value {
+            // Bounded so that the sum of every track cannot overflow; the priority is
+            // clamped to 1..=254 anyway.
+            return v.saturating_mul(i64::from(w)).clamp(-100_000, 100_000) as i32;
+        }
         match (self.up, w > 0) {
             (true, true) => w,
             (false, false) => w,
@@ -94,7 +106,12 @@ impl TrackState {
     }
 
     fn faults(&self) -> bool {
-        self.config.weight == 0 && !self.up
+        match self.value {
+            // Weight 0: any value but 0 is a failure.
+            Some(v) if self.config.weight == 0 => v != 0,
+            Some(v) => v.saturating_mul(i64::from(self.config.weight)) < LOWEST_TRACK_VALUE,
+            None => self.config.weight == 0 && !self.up,
+        }
     }
 }
 
@@ -217,6 +234,7 @@ impl VirtualRouter {
             .map(|&t| TrackState {
                 config: t,
                 up: t.initially_up,
+                value: None,
             })
             .collect();
         let vips = VipList::from(config.virtual_addresses.as_slice());
@@ -349,13 +367,13 @@ impl VirtualRouter {
             .config
             .tracks
             .iter()
-            .map(|&t| TrackState {
-                config: t,
-                up: self
-                    .tracks
-                    .iter()
-                    .find(|o| o.config.id == t.id)
-                    .map_or(t.initially_up, |o| o.up),
+            .map(|&t| {
+                let kept = self.tracks.iter().find(|o| o.config.id == t.id);
+                TrackState {
+                    config: t,
+                    up: kept.map_or(t.initially_up, |o| o.up),
+                    value: kept.and_then(|o| o.value),
+                }
             })
             .collect();
         self.tracks = tracks;
@@ -673,6 +691,34 @@ impl VirtualRouter {
             return;
         }
         track.up = up;
+        self.tracks_changed(now);
+    }
+
+    /// Reports the number a tracked object reads now (keepalived's `track_file`): it
+    /// counts `value × weight` towards the priority; with weight 0 any value but 0, and
+    /// otherwise a product below -253, puts the router in Fault. Unknown ids are ignored.
+    ///
+    /// ```
+    /// use vrrp_core::router::{RouterConfig, TrackConfig, TrackId, VirtualRouter};
+    /// use vrrp_core::{Instant, Priority, Vrid};
+    /// use core::net::{IpAddr, Ipv4Addr};
+    ///
+    /// let ip = |last| IpAddr::V4(Ipv4Addr::new(192, 168, 100, last));
+    /// let mut config = RouterConfig::new(Vrid::new(51).unwrap(), ip(10), vec![ip(12)]);
+    /// config.tracks.push(TrackConfig { id: TrackId(3000), weight: -10, initially_up: true });
+    /// let mut vr = VirtualRouter::new(config, Instant::ZERO).unwrap();
+    /// vr.set_track_value(Instant::ZERO, TrackId(3000), 3);
+    /// assert_eq!(vr.effective_priority(), Priority(70));
+    /// ```
+    pub fn set_track_value(&mut self, now: Instant, id: TrackId, value: i64) {
+        let Some(track) = self.tracks.iter_mut().find(|t| t.config.id == id) else {
+            return;
+        };
+        if track.value == Some(value) {
+            return;
+        }
+        track.value = Some(value);
+        track.up = !track.faults();
         self.tracks_changed(now);
     }
 

@@ -230,6 +230,17 @@ impl Driver {
         true
     }
 
+    /// Reports the number a tracked object of router `name` reads (a `track_file`); see
+    /// [`VirtualRouter::set_track_value`]. False if there is no such router.
+    pub fn set_track_value(&mut self, now: Instant, name: &str, id: TrackId, value: i64) -> bool {
+        let Some(key) = self.by_name.get(name).copied() else {
+            return false;
+        };
+        self.routers
+            .with_router(&key, |vr| vr.set_track_value(now, id, value));
+        true
+    }
+
     /// Hands the routers called `names` (all when empty) over to their best backups
     /// without losing a packet, and keeps them demoted until [`Driver::resume`]: see
     /// [`VirtualRouter::hand_over`]. One result per router, in the order asked (sorted

@@ -38,6 +38,7 @@ pub(super) struct RawInstance {
     pub(super) unicast_peers: Vec<(IpAddr, Pos)>,
     pub(super) track_scripts: Vec<(TrackScript, Pos)>,
     pub(super) track_processes: Vec<(TrackScript, Pos)>,
+    pub(super) track_files: Vec<(TrackScript, Pos)>,
     pub(super) track_interfaces: Vec<TrackInterface>,
     pub(super) notify: Notify,
     pub(super) garp_master_delay: Option<Duration>,
@@ -74,6 +75,7 @@ impl RawInstance {
             unicast_peers: Vec::new(),
             track_scripts: Vec::new(),
             track_processes: Vec::new(),
+            track_files: Vec::new(),
             track_interfaces: Vec::new(),
             notify: Notify::default(),
             garp_master_delay: None,
@@ -226,6 +228,10 @@ impl Parser<'_> {
             "unicast_peer" => self.instance_peers(inst, st),
             "track_script" => self.instance_track_scripts(inst, st),
             "track_process" => self.instance_track_processes(inst, st),
+            "track_file" => {
+                let tracked = self.tracked_names(st, "track_file { state_file }");
+                inst.track_files.extend(tracked);
+            }
             "track_interface" => self.instance_track_interfaces(inst, st),
             "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => self.instance_notify(inst, st),
             "garp_master_delay" => {

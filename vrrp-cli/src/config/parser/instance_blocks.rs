@@ -57,7 +57,7 @@ impl Parser<'_> {
     }
 
     /// The `NAME [weight W [reverse]]` lines of a `track_script` or `track_process` block.
-    fn tracked_names(&mut self, st: &Stmt, example: &str) -> Vec<(TrackScript, Pos)> {
+    pub(super) fn tracked_names(&mut self, st: &Stmt, example: &str) -> Vec<(TrackScript, Pos)> {
         let Some(block) = self.block(st, example) else {
             return Vec::new();
         };

@@ -11,6 +11,7 @@
 //! - raw instances into [`VrrpInstance`](crate::config::VrrpInstance)s (defaults and
 //!   cross-checks) in [`resolve`].
 
+mod file;
 mod global;
 mod instance;
 mod instance_blocks;
@@ -24,7 +25,7 @@ use std::collections::HashMap;
 
 use super::diag::{Pos, Severity, Sink};
 use super::keywords::{self, Class};
-use super::model::{GlobalDefs, SyncGroup, TrackProcess, VrrpScript};
+use super::model::{GlobalDefs, SyncGroup, TrackFile, TrackProcess, VrrpScript};
 use super::suggest::nearest;
 use super::tree::{Block, Stmt, Word};
 use instance::RawInstance;
@@ -37,6 +38,7 @@ pub(crate) struct Parser<'s> {
     global_pos: Option<Pos>,
     scripts: Vec<VrrpScript>,
     track_processes: Vec<TrackProcess>,
+    track_files: Vec<TrackFile>,
     instances: Vec<RawInstance>,
     sync_groups: Vec<SyncGroup>,
 }
@@ -49,6 +51,7 @@ impl<'s> Parser<'s> {
             global_pos: None,
             scripts: Vec::new(),
             track_processes: Vec::new(),
+            track_files: Vec::new(),
             instances: Vec::new(),
             sync_groups: Vec::new(),
         }
@@ -198,6 +201,7 @@ impl Parser<'_> {
             "global_defs" => self.global_defs(st),
             "vrrp_script" => self.vrrp_script(st),
             "vrrp_track_process" => self.vrrp_track_process(st),
+            "track_file" | "vrrp_track_file" => self.track_file(st),
             "vrrp_instance" => self.vrrp_instance(st),
             "vrrp_sync_group" => self.sync_group(st),
             word if keywords::TOP_NOT_VRRP.contains(&word) => {

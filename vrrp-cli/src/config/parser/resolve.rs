@@ -29,6 +29,7 @@ impl Parser<'_> {
             global: self.global,
             scripts: self.scripts,
             track_processes: self.track_processes,
+            track_files: self.track_files,
             instances: instances.into_iter().map(|(i, _)| i).collect(),
             sync_groups: self.sync_groups,
             files: Vec::new(),
@@ -48,6 +49,7 @@ impl Parser<'_> {
         self.check_unicast_family(&raw, family);
         self.check_track_scripts(&raw);
         self.check_track_processes(&raw);
+        self.check_track_files(&raw);
 
         let (interface, (vrid, vrid_pos)) = match (raw.interface, raw.vrid) {
             (Some(i), Some(v)) if complete => (i, v),
@@ -78,6 +80,7 @@ impl Parser<'_> {
             unicast_peers: raw.unicast_peers.into_iter().map(|(a, _)| a).collect(),
             track_scripts: raw.track_scripts.into_iter().map(|(t, _)| t).collect(),
             track_processes: raw.track_processes.into_iter().map(|(t, _)| t).collect(),
+            track_files: raw.track_files.into_iter().map(|(t, _)| t).collect(),
             track_interfaces: raw.track_interfaces,
             notify: raw.notify,
             garp: Garp {
@@ -350,6 +353,27 @@ impl Parser<'_> {
                     pos,
                     format!(
                         "track_process `{}` is not defined by any vrrp_track_process",
+                        t.name
+                    ),
+                    hint,
+                );
+            }
+        }
+    }
+
+    /// Tracked files must be defined by a `track_file` block.
+    fn check_track_files(&mut self, raw: &RawInstance) {
+        for (t, pos) in &raw.track_files {
+            if self.track_files.iter().all(|f| f.name != t.name) {
+                let hint = match nearest(&t.name, self.track_files.iter().map(|f| f.name.as_str()))
+                {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!("define it: `track_file {} {{ file /path }}`", t.name),
+                };
+                self.error(
+                    pos,
+                    format!(
+                        "track_file `{}` is not defined by any track_file block",
                         t.name
                     ),
                     hint,

@@ -254,6 +254,7 @@ fn kind_label(kind: TrackKind) -> &'static str {
         TrackKind::Interface => "interface",
         TrackKind::OwnInterface => "own_interface",
         TrackKind::Process => "process",
+        TrackKind::File => "file",
         TrackKind::Unknown => "unknown",
     }
 }

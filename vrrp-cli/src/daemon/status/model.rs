@@ -24,6 +24,8 @@ pub enum TrackKind {
     OwnInterface,
     /// A `vrrp_track_process` of the instance's `track_process`.
     Process,
+    /// A `track_file` of the instance's `track_file`.
+    File,
     /// An id the daemon has no name for (a reply from an older daemon, or a status taken
     /// while a reload was switching configurations).
     #[default]
@@ -39,6 +41,7 @@ impl TrackKind {
             TrackKind::Interface => "interface",
             TrackKind::OwnInterface => "own interface",
             TrackKind::Process => "process",
+            TrackKind::File => "file",
             TrackKind::Unknown => "track",
         }
     }
@@ -71,6 +74,9 @@ impl TrackNames {
         }
         for t in &plan.process_tracks {
             names.insert(&t.instance, t.id, t.script.clone(), TrackKind::Process);
+        }
+        for t in &plan.file_tracks {
+            names.insert(&t.instance, t.id, t.script.clone(), TrackKind::File);
         }
         names
     }

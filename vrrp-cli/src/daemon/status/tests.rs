@@ -82,6 +82,7 @@ fn vi_1_plan() -> Plan {
             id: TrackId(2000),
             reverse: false,
         }],
+        file_tracks: Vec::new(),
     }
 }
 
