@@ -11,7 +11,7 @@ use vrrp_core::{Centiseconds, Family, Priority, Version};
 use super::instance::RawInstance;
 use super::Parser;
 use crate::config::diag::Pos;
-use crate::config::model::{Config, Garp, InitialState, VrrpInstance};
+use crate::config::model::{Config, Garp, InitialState, TrackScript, VrrpInstance};
 use crate::config::suggest::nearest;
 
 impl Parser<'_> {
@@ -319,66 +319,67 @@ impl Parser<'_> {
 
     /// Tracked scripts must be defined by a `vrrp_script`.
     fn check_track_scripts(&mut self, raw: &RawInstance) {
-        for (t, pos) in &raw.track_scripts {
-            if self.scripts.iter().all(|s| s.name != t.name) {
-                let hint = match nearest(&t.name, self.scripts.iter().map(|s| s.name.as_str())) {
-                    Some(near) => format!("did you mean `{near}`?"),
-                    None => format!("define it: `vrrp_script {} {{ script \"...\" }}`", t.name),
-                };
-                self.error(
-                    pos,
-                    format!(
-                        "track_script `{}` is not defined by any vrrp_script",
-                        t.name
-                    ),
-                    hint,
-                );
-            }
-        }
+        let defined: Vec<String> = self.scripts.iter().map(|s| s.name.clone()).collect();
+        self.check_tracked(
+            &raw.track_scripts,
+            &defined,
+            "track_script",
+            "vrrp_script",
+            "{ script \"...\" }",
+        );
     }
 
     /// Tracked processes must be defined by a `vrrp_track_process`.
     fn check_track_processes(&mut self, raw: &RawInstance) {
-        for (t, pos) in &raw.track_processes {
-            if self.track_processes.iter().all(|p| p.name != t.name) {
-                let names = self.track_processes.iter().map(|p| p.name.as_str());
-                let hint = match nearest(&t.name, names) {
-                    Some(near) => format!("did you mean `{near}`?"),
-                    None => format!(
-                        "define it: `vrrp_track_process {} {{ process NAME }}`",
-                        t.name
-                    ),
-                };
-                self.error(
-                    pos,
-                    format!(
-                        "track_process `{}` is not defined by any vrrp_track_process",
-                        t.name
-                    ),
-                    hint,
-                );
-            }
-        }
+        let defined: Vec<String> = self
+            .track_processes
+            .iter()
+            .map(|p| p.name.clone())
+            .collect();
+        self.check_tracked(
+            &raw.track_processes,
+            &defined,
+            "track_process",
+            "vrrp_track_process",
+            "{ process NAME }",
+        );
     }
 
     /// Tracked files must be defined by a `track_file` block.
     fn check_track_files(&mut self, raw: &RawInstance) {
-        for (t, pos) in &raw.track_files {
-            if self.track_files.iter().all(|f| f.name != t.name) {
-                let hint = match nearest(&t.name, self.track_files.iter().map(|f| f.name.as_str()))
-                {
-                    Some(near) => format!("did you mean `{near}`?"),
-                    None => format!("define it: `track_file {} {{ file /path }}`", t.name),
-                };
-                self.error(
-                    pos,
-                    format!(
-                        "track_file `{}` is not defined by any track_file block",
-                        t.name
-                    ),
-                    hint,
-                );
+        let defined: Vec<String> = self.track_files.iter().map(|f| f.name.clone()).collect();
+        self.check_tracked(
+            &raw.track_files,
+            &defined,
+            "track_file",
+            "track_file",
+            "{ file /path }",
+        );
+    }
+
+    /// Each name in a `directive` block (`track_script { ... }`) must be one of `defined`
+    /// by a `block` block; the error names the nearest or how to define it.
+    fn check_tracked(
+        &mut self,
+        tracked: &[(TrackScript, Pos)],
+        defined: &[String],
+        directive: &str,
+        block: &str,
+        body: &str,
+    ) {
+        for (t, pos) in tracked {
+            if defined.contains(&t.name) {
+                continue;
             }
+            let hint = match nearest(&t.name, defined.iter().map(String::as_str)) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("define it: `{block} {} {body}`", t.name),
+            };
+            self.error(
+                pos,
+                format!("{directive} `{}` is not defined by any {block}", t.name),
+                hint,
+            );
         }
     }
 
