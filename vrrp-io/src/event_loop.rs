@@ -32,13 +32,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use vrrp_core::router::TrackId;
-use vrrp_core::Clock;
+use vrrp_core::{Clock, Instant};
 
 use crate::driver::{Driver, DriverEvent, ReloadSummary, RouterSpec, RouterStatus, SocketKey};
 use crate::driver::{HandoverResult, ResumeResult};
 use crate::error::{Error, Result};
 use crate::monitor::{NetEvent, NetlinkMonitor};
-use crate::shell::{self, Outbox};
+use crate::shell::{self, Outbox, Replies, Request, Shell};
 use crate::socket::{RecvBatch, VrrpSocket};
 use crate::sys;
 use crate::worker::AddressWorker;
@@ -60,22 +60,15 @@ const BATCH: usize = 32;
 /// processes, log, send to a channel); never block.
 pub type Observer = Box<dyn FnMut(&DriverEvent) + Send>;
 
+/// The blocking shell's reply channels.
+struct Blocking;
+
+impl Replies for Blocking {
+    type Sender<T> = Sender<T>;
+}
+
 enum Command {
-    SetTrack {
-        name: String,
-        id: TrackId,
-        up: bool,
-    },
-    SetTrackValue {
-        name: String,
-        id: TrackId,
-        value: i64,
-    },
-    Reload(Vec<RouterSpec>, Sender<Result<ReloadSummary>>),
-    Status(Sender<Vec<RouterStatus>>),
-    Unattributed(Sender<UnattributedStatistics>),
-    HandOver(Vec<String>, Sender<Vec<(String, HandoverResult)>>),
-    Resume(Vec<String>, Sender<Vec<(String, ResumeResult)>>),
+    Driver(Request<Blocking>),
     Subscribe(Sender<DriverEvent>),
     Shutdown,
 }
@@ -99,21 +92,21 @@ impl Handle {
 
     /// Reports a tracked object of router `name` as up or down.
     pub fn set_track(&self, name: &str, id: TrackId, up: bool) {
-        self.send(Command::SetTrack {
+        self.send(Command::Driver(Request::SetTrack {
             name: name.to_owned(),
             id,
             up,
-        });
+        }));
     }
 
     /// Reports the number a tracked object of router `name` reads (a `track_file`):
     /// `value × weight` counts; see `VirtualRouter::set_track_value`.
     pub fn set_track_value(&self, name: &str, id: TrackId, value: i64) {
-        self.send(Command::SetTrackValue {
+        self.send(Command::Driver(Request::SetTrackValue {
             name: name.to_owned(),
             id,
             value,
-        });
+        }));
     }
 
     /// Replaces the configuration without failing over: changed specs are applied to the
@@ -122,7 +115,7 @@ impl Handle {
     /// refused as a whole and the running one stays. See [`Driver::reload`].
     pub fn reload(&self, specs: Vec<RouterSpec>) -> Result<ReloadSummary> {
         let (tx, rx) = mpsc::channel();
-        if !self.send(Command::Reload(specs, tx)) {
+        if !self.send(Command::Driver(Request::Reload(specs, tx))) {
             return Err(Error::Stopped);
         }
         rx.recv().unwrap_or(Err(Error::Stopped))
@@ -131,7 +124,7 @@ impl Handle {
     /// A snapshot of every router, or `None` if the loop has stopped.
     pub fn status(&self) -> Option<Vec<RouterStatus>> {
         let (tx, rx) = mpsc::channel();
-        if !self.send(Command::Status(tx)) {
+        if !self.send(Command::Driver(Request::Status(tx))) {
             return None;
         }
         rx.recv_timeout(Duration::from_secs(5)).ok()
@@ -142,7 +135,7 @@ impl Handle {
     /// [`crate::Driver::hand_over`].
     pub fn hand_over(&self, names: Vec<String>) -> Result<Vec<(String, HandoverResult)>> {
         let (tx, rx) = mpsc::channel();
-        if !self.send(Command::HandOver(names, tx)) {
+        if !self.send(Command::Driver(Request::HandOver(names, tx))) {
             return Err(Error::Stopped);
         }
         rx.recv_timeout(Duration::from_secs(5))
@@ -152,7 +145,7 @@ impl Handle {
     /// Ends the demotion of the routers called `names` (all when empty).
     pub fn resume(&self, names: Vec<String>) -> Result<Vec<(String, ResumeResult)>> {
         let (tx, rx) = mpsc::channel();
-        if !self.send(Command::Resume(names, tx)) {
+        if !self.send(Command::Driver(Request::Resume(names, tx))) {
             return Err(Error::Stopped);
         }
         rx.recv_timeout(Duration::from_secs(5))
@@ -163,7 +156,7 @@ impl Handle {
     /// or `None` if the loop has stopped.
     pub fn unattributed_statistics(&self) -> Option<UnattributedStatistics> {
         let (tx, rx) = mpsc::channel();
-        if !self.send(Command::Unattributed(tx)) {
+        if !self.send(Command::Driver(Request::Unattributed(tx))) {
             return None;
         }
         rx.recv_timeout(Duration::from_secs(5)).ok()
@@ -201,6 +194,20 @@ pub struct EventLoop {
     recv_batch: RecvBatch,
     outbox: Outbox,
     net_events: Vec<NetEvent>,
+}
+
+impl Shell for EventLoop {
+    fn driver(&mut self) -> &mut Driver {
+        &mut self.driver
+    }
+
+    fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    fn flush_actions(&mut self) {
+        self.flush();
+    }
 }
 
 impl EventLoop {
@@ -413,36 +420,8 @@ impl EventLoop {
         let mut sink = [0u8; 64];
         while matches!(self.wake_rx.read(&mut sink), Ok(n) if n > 0) {}
         while let Ok(cmd) = self.commands.try_recv() {
-            let now = self.clock.now();
             match cmd {
-                Command::SetTrack { name, id, up } => {
-                    self.driver.set_track(now, &name, id, up);
-                }
-                Command::SetTrackValue { name, id, value } => {
-                    self.driver.set_track_value(now, &name, id, value);
-                }
-                Command::Reload(specs, reply) => {
-                    let result = self.driver.reload(now, specs);
-                    // Goodbyes of removed routers go out before the reply.
-                    self.flush();
-                    let _ = reply.send(result);
-                }
-                Command::Status(reply) => {
-                    let _ = reply.send(self.driver.status(now));
-                }
-                Command::Unattributed(reply) => {
-                    let _ = reply.send(self.driver.unattributed_statistics());
-                }
-                Command::HandOver(names, reply) => {
-                    let result = self.driver.hand_over(now, &names);
-                    self.flush();
-                    let _ = reply.send(result);
-                }
-                Command::Resume(names, reply) => {
-                    let result = self.driver.resume(now, &names);
-                    self.flush();
-                    let _ = reply.send(result);
-                }
+                Command::Driver(request) => request.apply(self),
                 Command::Subscribe(tx) => self.subscribers.push(tx),
                 Command::Shutdown => return true,
             }

@@ -1,9 +1,103 @@
 //! What both shells share: starting a driver from the host's state, keeping the VRRP
 //! sockets as the driver wants them, and carrying out its actions.
 
-use crate::driver::{SocketKey, SocketSpec};
+use vrrp_core::router::TrackId;
+use vrrp_core::{Instant, UnattributedStatistics};
+
+use crate::driver::{
+    Driver, HandoverResult, ReloadSummary, ResumeResult, RouterSpec, RouterStatus, SocketKey,
+    SocketSpec,
+};
 use crate::error::Result;
 use crate::socket::{SocketConfig, VrrpSocket};
+
+/// Sends a reply back to a handle; `std::sync::mpsc` for the blocking shell, tokio's
+/// `oneshot` for the async one.
+pub(crate) trait Reply<T> {
+    /// Sends `value`; a handle that stopped waiting is no error.
+    fn reply(self, value: T);
+}
+
+impl<T> Reply<T> for std::sync::mpsc::Sender<T> {
+    fn reply(self, value: T) {
+        let _ = self.send(value);
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<T> Reply<T> for ::tokio::sync::oneshot::Sender<T> {
+    fn reply(self, value: T) {
+        let _ = self.send(value);
+    }
+}
+
+/// A shell's kind of reply channel.
+pub(crate) trait Replies {
+    /// The channel that carries a `T` back.
+    type Sender<T>: Reply<T>;
+}
+
+/// What a handle asks of the driver: the same in both shells, whose own commands
+/// (subscribe, shut down) come beside it.
+pub(crate) enum Request<R: Replies> {
+    SetTrack {
+        name: String,
+        id: TrackId,
+        up: bool,
+    },
+    SetTrackValue {
+        name: String,
+        id: TrackId,
+        value: i64,
+    },
+    Reload(Vec<RouterSpec>, R::Sender<Result<ReloadSummary>>),
+    Status(R::Sender<Vec<RouterStatus>>),
+    Unattributed(R::Sender<UnattributedStatistics>),
+    HandOver(Vec<String>, R::Sender<Vec<(String, HandoverResult)>>),
+    Resume(Vec<String>, R::Sender<Vec<(String, ResumeResult)>>),
+}
+
+/// What [`Request::apply`] needs of a shell.
+pub(crate) trait Shell {
+    fn driver(&mut self) -> &mut Driver;
+    fn now(&self) -> Instant;
+    /// Carries out the driver's pending actions.
+    fn flush_actions(&mut self);
+}
+
+impl<R: Replies> Request<R> {
+    /// Carries the request out. What changes routers is flushed before the reply goes,
+    /// so that a caller told "done" finds the adverts sent (a reload's goodbyes, a
+    /// handover's priority 0).
+    pub(crate) fn apply(self, shell: &mut impl Shell) {
+        let now = shell.now();
+        match self {
+            Request::SetTrack { name, id, up } => {
+                shell.driver().set_track(now, &name, id, up);
+            }
+            Request::SetTrackValue { name, id, value } => {
+                shell.driver().set_track_value(now, &name, id, value);
+            }
+            Request::Reload(specs, reply) => {
+                let result = shell.driver().reload(now, specs);
+                shell.flush_actions();
+                reply.reply(result);
+            }
+            Request::Status(reply) => reply.reply(shell.driver().status(now)),
+            Request::Unattributed(reply) => reply.reply(shell.driver().unattributed_statistics()),
+            Request::HandOver(names, reply) => {
+                let result = shell.driver().hand_over(now, &names);
+                shell.flush_actions();
+                reply.reply(result);
+            }
+            Request::Resume(names, reply) => {
+                let result = shell.driver().resume(now, &names);
+                shell.flush_actions();
+                reply.reply(result);
+            }
+        }
+    }
+}
 
 /// Receive buffer of each VRRP socket: room for a burst of adverts from every VRID of a
 /// peer (255 small datagrams take about 200 KiB of kernel memory, the usual default cap).

@@ -46,7 +46,7 @@ use crate::driver::{
 };
 use crate::error::{Error, Result};
 use crate::monitor::{NetEvent, NetlinkMonitor};
-use crate::shell::{self, Outbox};
+use crate::shell::{self, Outbox, Replies, Request, Shell};
 use crate::socket::{RecvBatch, VrrpSocket};
 use crate::sys;
 use crate::worker::AddressWorker;
@@ -61,22 +61,15 @@ const RECV_BUDGET_BATCHES: usize = 8;
 /// Events buffered for a slow subscriber before it sees `RecvError::Lagged`.
 const EVENT_CAPACITY: usize = 4096;
 
+/// The async shell's reply channels.
+struct Async;
+
+impl Replies for Async {
+    type Sender<T> = oneshot::Sender<T>;
+}
+
 enum Command {
-    SetTrack {
-        name: String,
-        id: TrackId,
-        up: bool,
-    },
-    SetTrackValue {
-        name: String,
-        id: TrackId,
-        value: i64,
-    },
-    Reload(Vec<RouterSpec>, oneshot::Sender<Result<ReloadSummary>>),
-    Status(oneshot::Sender<Vec<RouterStatus>>),
-    Unattributed(oneshot::Sender<vrrp_core::UnattributedStatistics>),
-    HandOver(Vec<String>, oneshot::Sender<Vec<(String, HandoverResult)>>),
-    Resume(Vec<String>, oneshot::Sender<Vec<(String, ResumeResult)>>),
+    Driver(Request<Async>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -131,21 +124,21 @@ impl Runner {
 
     /// Reports a tracked object of router `name` as up or down.
     pub fn set_track(&self, name: &str, id: TrackId, up: bool) {
-        let _ = self.commands.send(Command::SetTrack {
+        let _ = self.commands.send(Command::Driver(Request::SetTrack {
             name: name.to_owned(),
             id,
             up,
-        });
+        }));
     }
 
     /// Reports the number a tracked object of router `name` reads (a `track_file`):
     /// `value × weight` counts; see `VirtualRouter::set_track_value`.
     pub fn set_track_value(&self, name: &str, id: TrackId, value: i64) {
-        let _ = self.commands.send(Command::SetTrackValue {
+        let _ = self.commands.send(Command::Driver(Request::SetTrackValue {
             name: name.to_owned(),
             id,
             value,
-        });
+        }));
     }
 
     /// Every event from now on: state changes with their reasons, VIPs restored, links
@@ -158,7 +151,7 @@ impl Runner {
     pub async fn reload(&self, specs: Vec<RouterSpec>) -> Result<ReloadSummary> {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::Reload(specs, tx))
+            .send(Command::Driver(Request::Reload(specs, tx)))
             .map_err(|_| Error::Stopped)?;
         rx.await.unwrap_or(Err(Error::Stopped))
     }
@@ -167,7 +160,7 @@ impl Runner {
     pub async fn status(&self) -> Result<Vec<RouterStatus>> {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::Status(tx))
+            .send(Command::Driver(Request::Status(tx)))
             .map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)
     }
@@ -177,7 +170,7 @@ impl Runner {
     pub async fn hand_over(&self, names: Vec<String>) -> Result<Vec<(String, HandoverResult)>> {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::HandOver(names, tx))
+            .send(Command::Driver(Request::HandOver(names, tx)))
             .map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)
     }
@@ -186,7 +179,7 @@ impl Runner {
     pub async fn resume(&self, names: Vec<String>) -> Result<Vec<(String, ResumeResult)>> {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::Resume(names, tx))
+            .send(Command::Driver(Request::Resume(names, tx)))
             .map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)
     }
@@ -195,7 +188,7 @@ impl Runner {
     pub async fn unattributed_statistics(&self) -> Result<vrrp_core::UnattributedStatistics> {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::Unattributed(tx))
+            .send(Command::Driver(Request::Unattributed(tx)))
             .map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)
     }
@@ -261,6 +254,20 @@ enum Wake {
     Timer,
 }
 
+impl Shell for Task {
+    fn driver(&mut self) -> &mut Driver {
+        &mut self.driver
+    }
+
+    fn now(&self) -> vrrp_core::Instant {
+        self.clock.now()
+    }
+
+    fn flush_actions(&mut self) {
+        self.flush();
+    }
+}
+
 impl Task {
     async fn run(
         mut self,
@@ -323,35 +330,8 @@ impl Task {
 
     /// Returns the shutdown reply channel when asked to stop.
     fn command(&mut self, cmd: Command) -> Option<oneshot::Sender<()>> {
-        let now = self.clock.now();
         match cmd {
-            Command::SetTrack { name, id, up } => {
-                self.driver.set_track(now, &name, id, up);
-            }
-            Command::SetTrackValue { name, id, value } => {
-                self.driver.set_track_value(now, &name, id, value);
-            }
-            Command::Reload(specs, reply) => {
-                let result = self.driver.reload(now, specs);
-                self.flush();
-                let _ = reply.send(result);
-            }
-            Command::Status(reply) => {
-                let _ = reply.send(self.driver.status(now));
-            }
-            Command::Unattributed(reply) => {
-                let _ = reply.send(self.driver.unattributed_statistics());
-            }
-            Command::HandOver(names, reply) => {
-                let result = self.driver.hand_over(now, &names);
-                self.flush();
-                let _ = reply.send(result);
-            }
-            Command::Resume(names, reply) => {
-                let result = self.driver.resume(now, &names);
-                self.flush();
-                let _ = reply.send(result);
-            }
+            Command::Driver(request) => request.apply(self),
             Command::Shutdown(reply) => return Some(reply),
         }
         None
