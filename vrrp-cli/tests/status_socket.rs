@@ -275,3 +275,34 @@ fn the_socket_is_mode_0660_whatever_the_umask() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode, 0o660, "mode {mode:o}");
 }
+
+/// Requests are read as `status`, `handover [NAME...]`, `resume [NAME...]`; anything
+/// else is refused with a reason, and a backend without routers to hand over says so.
+#[test]
+fn requests_are_read_and_unknown_or_unavailable_ones_refused() {
+    assert_eq!(status::parse_request(b""), status::Request::Status);
+    assert_eq!(status::parse_request(b"status"), status::Request::Status);
+    assert_eq!(
+        status::parse_request(b"handover VI_1  VI_2"),
+        status::Request::Control(
+            status::ControlVerb::HandOver,
+            vec!["VI_1".into(), "VI_2".into()]
+        )
+    );
+    assert_eq!(
+        status::parse_request(b"resume"),
+        status::Request::Control(status::ControlVerb::Resume, vec![])
+    );
+    assert_eq!(
+        status::parse_request(b"\xffdrop tables"),
+        status::Request::Unknown("\u{fffd}drop".into())
+    );
+
+    let server = start(1, 1, Limits::default());
+    let err = status::control(&server.path, status::ControlVerb::HandOver, &[]).unwrap_err();
+    assert!(err.to_string().contains("is not available here"), "{err}");
+    let mut s = connect(&server.path);
+    s.write_all(b"reboot\n").unwrap();
+    let reply = String::from_utf8(read_to_close(&s, Duration::from_secs(5)).unwrap()).unwrap();
+    assert!(reply.contains("unknown request \\\"reboot\\\""), "{reply}");
+}

@@ -116,4 +116,17 @@ mod tests {
         assert!(NotifyFifo::open(&path).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
     }
+
+    /// Nobody reads: the pipe fills, and further lines are dropped without blocking the
+    /// daemon (the event loop writes these).
+    #[test]
+    fn a_full_pipe_never_blocks_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = NotifyFifo::open(&dir.path().join("full.fifo")).unwrap();
+        let started = std::time::Instant::now();
+        for _ in 0..20_000 {
+            fifo.write("VI_1", State::Master, 100);
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
 }
