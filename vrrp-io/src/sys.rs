@@ -160,8 +160,7 @@ fn sockaddr_ip(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> Option
 /// [`RecvMmsg::recv`] runs; they are rewritten before every call and never dereferenced
 /// by Rust code.
 pub(crate) struct RecvMmsg {
-    hdrs: Vec<libc::mmsghdr>,
-    iovs: Vec<libc::iovec>,
+    h: MmsgHeaders,
     names: Vec<libc::sockaddr_storage>,
     /// Messages the last call received.
     count: usize,
@@ -169,18 +168,40 @@ pub(crate) struct RecvMmsg {
     control_len: usize,
 }
 
+/// The headers and I/O vectors of one `recvmmsg` / `sendmmsg` call, reused.
+struct MmsgHeaders {
+    hdrs: Vec<libc::mmsghdr>,
+    iovs: Vec<libc::iovec>,
+}
+
 // SAFETY: the raw pointers inside `hdrs` and `iovs` are scratch space: set from live,
-// exclusively borrowed buffers at the start of `recv`, used by the kernel during that
-// call only, and never read through afterwards. Moving or sharing the struct between
+// exclusively borrowed buffers at the start of `recv` / `send`, used by the kernel during
+// that call only, and never read through afterwards. Moving or sharing the struct between
 // threads therefore shares no memory behind those pointers.
-unsafe impl Send for RecvMmsg {}
-// SAFETY: as for Send; `&RecvMmsg` only reads the integer fields of the headers.
-unsafe impl Sync for RecvMmsg {}
+unsafe impl Send for MmsgHeaders {}
+// SAFETY: as for Send; `&MmsgHeaders` only reads the integer fields of the headers.
+unsafe impl Sync for MmsgHeaders {}
+
+impl MmsgHeaders {
+    /// For `n` messages (at least 1, at most [`MAX_MMSG`]).
+    fn new(n: usize) -> Self {
+        let n = n.clamp(1, MAX_MMSG);
+        MmsgHeaders {
+            hdrs: (0..n).map(|_| empty_mmsghdr()).collect(),
+            iovs: (0..n)
+                .map(|_| libc::iovec {
+                    iov_base: ptr::null_mut(),
+                    iov_len: 0,
+                })
+                .collect(),
+        }
+    }
+}
 
 impl std::fmt::Debug for RecvMmsg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecvMmsg")
-            .field("capacity", &self.hdrs.len())
+            .field("capacity", &self.h.hdrs.len())
             .field("count", &self.count)
             .finish_non_exhaustive()
     }
@@ -189,16 +210,12 @@ impl std::fmt::Debug for RecvMmsg {
 impl RecvMmsg {
     /// Headers for `n` messages (at least 1, at most [`MAX_MMSG`]).
     pub(crate) fn new(n: usize) -> Self {
-        let n = n.clamp(1, MAX_MMSG);
+        let h = MmsgHeaders::new(n);
         RecvMmsg {
-            hdrs: (0..n).map(|_| empty_mmsghdr()).collect(),
-            iovs: (0..n)
-                .map(|_| libc::iovec {
-                    iov_base: ptr::null_mut(),
-                    iov_len: 0,
-                })
+            names: (0..h.hdrs.len())
+                .map(|_| empty_sockaddr_storage())
                 .collect(),
-            names: (0..n).map(|_| empty_sockaddr_storage()).collect(),
+            h,
             count: 0,
             control_len: 0,
         }
@@ -227,13 +244,13 @@ impl RecvMmsg {
                 "recvmmsg: empty receive buffers",
             ));
         };
-        let mut n = self.hdrs.len().min(fit);
+        let mut n = self.h.hdrs.len().min(fit);
         if let Some(fit) = controls.len().checked_div(control_len) {
             n = n.min(fit);
         }
         let buf_base = bufs.as_mut_ptr();
         let control_base = controls.as_mut_ptr();
-        for (i, iov) in self.iovs.iter_mut().take(n).enumerate() {
+        for (i, iov) in self.h.iovs.iter_mut().take(n).enumerate() {
             iov.iov_base = buf_base.wrapping_add(i * buf_len).cast();
             iov.iov_len = buf_len;
         }
@@ -242,9 +259,9 @@ impl RecvMmsg {
         }
         // Raw pointers into the vectors, taken once so that no later reborrow of a
         // vector invalidates them.
-        let iov_base = self.iovs.as_mut_ptr();
+        let iov_base = self.h.iovs.as_mut_ptr();
         let name_base = self.names.as_mut_ptr();
-        for (i, hdr) in self.hdrs.iter_mut().take(n).enumerate() {
+        for (i, hdr) in self.h.hdrs.iter_mut().take(n).enumerate() {
             let msg = &mut hdr.msg_hdr;
             msg.msg_name = name_base.wrapping_add(i).cast();
             msg.msg_namelen = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
@@ -262,7 +279,7 @@ impl RecvMmsg {
         }
         // SAFETY: for each of the first `n` headers: `msg_name` points to its own
         // sockaddr_storage in `self.names` with its size as length; `msg_iov` to one
-        // iovec in `self.iovs` covering `buf_len` bytes of `bufs` at `i * buf_len`, which
+        // iovec in `self.h.iovs` covering `buf_len` bytes of `bufs` at `i * buf_len`, which
         // lie within `bufs` because `n <= bufs.len() / buf_len`; `msg_control` is null
         // with length 0, or covers `control_len` bytes of `controls` at
         // `i * control_len`, within `controls` because `n <= controls.len() / control_len`.
@@ -274,7 +291,7 @@ impl RecvMmsg {
         let rc = unsafe {
             libc::recvmmsg(
                 fd.as_raw_fd(),
-                self.hdrs.as_mut_ptr(),
+                self.h.hdrs.as_mut_ptr(),
                 n as libc::c_uint,
                 flags as _,
                 ptr::null_mut(),
@@ -293,7 +310,7 @@ impl RecvMmsg {
         if i >= self.count {
             return None;
         }
-        let hdr = self.hdrs.get(i)?;
+        let hdr = self.h.hdrs.get(i)?;
         let msg = &hdr.msg_hdr;
         #[allow(clippy::unnecessary_cast)] // size_t on glibc, socklen_t on musl
         let control_len = msg.msg_controllen as usize;
@@ -321,22 +338,15 @@ pub(crate) struct OutMsg<'a> {
 
 /// Reusable message headers for `sendmmsg(2)`; see [`RecvMmsg`] for the pointers.
 pub(crate) struct SendMmsg {
-    hdrs: Vec<libc::mmsghdr>,
-    iovs: Vec<libc::iovec>,
+    h: MmsgHeaders,
     /// Messages the last call sent.
     count: usize,
 }
 
-// SAFETY: as for RecvMmsg: the raw pointers are set from live borrows at the start of
-// `send`, used by the kernel during that call only, and never read through afterwards.
-unsafe impl Send for SendMmsg {}
-// SAFETY: as for Send; `&SendMmsg` only reads the integer fields of the headers.
-unsafe impl Sync for SendMmsg {}
-
 impl std::fmt::Debug for SendMmsg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SendMmsg")
-            .field("capacity", &self.hdrs.len())
+            .field("capacity", &self.h.hdrs.len())
             .field("count", &self.count)
             .finish_non_exhaustive()
     }
@@ -345,15 +355,8 @@ impl std::fmt::Debug for SendMmsg {
 impl SendMmsg {
     /// Headers for `n` messages (at least 1, at most [`MAX_MMSG`]).
     pub(crate) fn new(n: usize) -> Self {
-        let n = n.clamp(1, MAX_MMSG);
         SendMmsg {
-            hdrs: (0..n).map(|_| empty_mmsghdr()).collect(),
-            iovs: (0..n)
-                .map(|_| libc::iovec {
-                    iov_base: ptr::null_mut(),
-                    iov_len: 0,
-                })
-                .collect(),
+            h: MmsgHeaders::new(n),
             count: 0,
         }
     }
@@ -369,7 +372,7 @@ impl SendMmsg {
     ) -> io::Result<usize> {
         self.count = 0;
         let mut n = 0;
-        let slots = self.iovs.iter_mut().zip(self.hdrs.iter_mut());
+        let slots = self.h.iovs.iter_mut().zip(self.h.hdrs.iter_mut());
         for (msg, (iov, hdr)) in msgs.into_iter().zip(slots) {
             // The kernel only reads from a send buffer; the iovec type is shared with
             // receiving, hence the mutable pointer.
@@ -391,22 +394,22 @@ impl SendMmsg {
         if n == 0 {
             return Ok(0);
         }
-        let iov_base = self.iovs.as_mut_ptr();
-        for (i, hdr) in self.hdrs.iter_mut().take(n).enumerate() {
+        let iov_base = self.h.iovs.as_mut_ptr();
+        for (i, hdr) in self.h.hdrs.iter_mut().take(n).enumerate() {
             hdr.msg_hdr.msg_iov = iov_base.wrapping_add(i);
             hdr.msg_hdr.msg_iovlen = 1;
         }
         // SAFETY: for each of the first `n` headers, `msg_name` points to a SockAddr of
-        // `msg_namelen` bytes, the one iovec in `self.iovs` to a payload slice of
+        // `msg_namelen` bytes, the one iovec in `self.h.iovs` to a payload slice of
         // `iov_len` bytes, and `msg_control` to a control slice of `msg_controllen`
         // bytes (or is null with length 0). All of them are borrowed for 'a, which
         // outlives this call, and the kernel only reads them. The iovec pointers were
-        // derived after the last reborrow of `self.iovs`. `n` is at most MAX_MMSG, so it
+        // derived after the last reborrow of `self.h.iovs`. `n` is at most MAX_MMSG, so it
         // fits a c_uint.
         let rc = unsafe {
             libc::sendmmsg(
                 fd.as_raw_fd(),
-                self.hdrs.as_mut_ptr(),
+                self.h.hdrs.as_mut_ptr(),
                 n as libc::c_uint,
                 flags as _,
             )
@@ -423,7 +426,7 @@ impl SendMmsg {
         if i >= self.count {
             return None;
         }
-        self.hdrs.get(i).map(|h| h.msg_len as usize)
+        self.h.hdrs.get(i).map(|h| h.msg_len as usize)
     }
 }
 
