@@ -513,21 +513,105 @@ fn state_master_without_priority_is_the_owner_as_in_keepalived() {
 
 // ----- skipped and unsupported ---------------------------------------------------------
 
+// ----- sync groups -----------------------------------------------------------------------
+
+/// Two instances (VI_1 on eth0 VRID 51, VI_2 on eth1 VRID 52) with a check script, and
+/// `group` text for a `vrrp_sync_group VG_1 { ... }` before them.
+fn with_group(group: &str) -> String {
+    format!(
+        "vrrp_script chk {{\n    script \"/bin/true\"\n    weight -20\n}}\n\
+         vrrp_sync_group VG_1 {{\n{group}}}\n\
+         vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {{\n        192.168.100.12\n    }}\n    track_script {{\n        chk\n    }}\n}}\n\
+         vrrp_instance VI_2 {{\n    interface eth1\n    virtual_router_id 52\n    virtual_ipaddress {{\n        10.0.0.12\n    }}\n}}\n"
+    )
+}
+
 #[test]
-fn sync_group_is_a_warning() {
-    let parsed = parse(&format!(
-        "vrrp_sync_group VG_1 {{\n    group {{\n        VI_1\n    }}\n}}\n{}",
-        instance(MINIMAL)
+fn sync_group_members_notify_and_group_tracking() {
+    let parsed = parse(&with_group(
+        "    group {\n        VI_1\n        VI_2\n    }\n    notify_master \"/bin/echo master\"\n    notify \"/bin/echo\"\n    track_interface {\n        eth2\n    }\n",
     ));
+    // VI_1's weighted script counts with weight 0 in a group, as keepalived does.
     let d = only(&parsed, Severity::Warning);
+    assert!(d.message.contains("the weights of chk are ignored"), "{d}");
+    let c = &parsed.config;
+    let g = &c.sync_groups[0];
+    assert_eq!(g.members, ["VI_1", "VI_2"]);
+    assert_eq!(
+        g.notify.master.as_ref().unwrap().command.argv,
+        ["/bin/echo", "master"]
+    );
+    assert!(g.notify.any.is_some());
+    assert_eq!(
+        c.sync_group_of("VI_2").map(|g| g.name.as_str()),
+        Some("VG_1")
+    );
+    let vi1 = c.instance("VI_1").unwrap();
+    assert_eq!(vi1.track_scripts[0].weight, Some(0));
+    // The group's tracked interface is every member's, with weight 0.
+    for inst in &c.instances {
+        assert!(
+            inst.track_interfaces
+                .iter()
+                .any(|t| t.name == "eth2" && t.weight == Some(0)),
+            "{}",
+            inst.name
+        );
+    }
+}
+
+#[test]
+fn sync_group_tracking_weight_keeps_the_members_weights() {
+    let parsed = parse(&with_group(
+        "    group {\n        VI_1\n        VI_2\n    }\n    sync_group_tracking_weight\n",
+    ));
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    let vi1 = parsed.config.instance("VI_1").unwrap();
+    assert_eq!(vi1.track_scripts[0].weight, None, "the script's own weight");
+}
+
+#[test]
+fn sync_group_errors_name_the_member_and_where() {
+    // An unknown member, with the nearest name.
+    let parsed = parse(&with_group(
+        "    group {\n        VI_1\n        VI_3\n    }\n    sync_group_tracking_weight\n",
+    ));
+    let d = only(&parsed, Severity::Error);
     assert_diag(
         &d,
-        Severity::Warning,
-        1,
-        1,
-        "vrrp_sync_group `VG_1` is not supported yet; its instances run independently",
+        Severity::Error,
+        8,
+        9,
+        "vrrp_sync_group `VG_1`: no vrrp_instance is called `VI_3`",
     );
-    assert_eq!(parsed.config.sync_groups[0].members, ["VI_1"]);
+    assert!(d.hint.contains("VI_1") || d.hint.contains("VI_2"), "{d}");
+    // One instance in two groups.
+    let text = format!(
+        "vrrp_sync_group VG_2 {{\n    group {{\n        VI_2\n        VI_1\n    }}\n    sync_group_tracking_weight\n}}\n{}",
+        with_group("    group {\n        VI_1\n        VI_2\n    }\n    sync_group_tracking_weight\n")
+    );
+    let parsed = parse(&text);
+    let errors: Vec<_> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors[0]
+        .message
+        .contains("`VI_1` is already in vrrp_sync_group `VG_2`"));
+    // No members at all; an unknown key.
+    let parsed = parse(&with_group("    group {\n    }\n    notfy \"/bin/true\"\n"));
+    let messages: Vec<&str> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("has no members")),
+        "{messages:?}"
+    );
+    assert!(messages.iter().any(|m| m.contains("notfy")), "{messages:?}");
 }
 
 #[test]

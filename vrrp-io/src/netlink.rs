@@ -362,7 +362,7 @@ impl Netlink {
     /// Sends one request and collects the answers: until the ACK for a plain request,
     /// until NLMSG_DONE for a dump. A non-zero error code becomes an [`Error`] whose
     /// [`Error::raw_os_error`] is the errno.
-    fn request(
+    pub(crate) fn request(
         &mut self,
         message: RouteNetlinkMessage,
         extra_flags: u16,

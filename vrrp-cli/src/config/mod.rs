@@ -31,7 +31,7 @@
 //!   [`GlobalDefs::vrrp_v3_checksum`]). keepalived's other global settings are skipped with
 //!   a warning ("skipped: not VRRP" for e-mail, SNMP, LVS, checkers).
 //! - `vrrp_script`, `vrrp_instance` (see [`VrrpInstance`] for the directives).
-//! - `vrrp_sync_group` is parsed and reported as not supported yet.
+//! - `vrrp_sync_group` (see [`SyncGroup`]).
 //! - `virtual_server`, `virtual_server_group`, `static_ipaddress`, ... are skipped whole,
 //!   with a warning.
 //! - `include PATTERN` anywhere, a glob relative to the including file's directory.

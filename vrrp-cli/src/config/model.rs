@@ -25,8 +25,8 @@ pub struct Config {
     /// `vrrp_instance` blocks, in file order. An instance that lacks a required value
     /// (interface, virtual_router_id) is not here; its error is in the diagnostics.
     pub instances: Vec<VrrpInstance>,
-    /// `vrrp_sync_group` blocks: parsed, but not supported yet (each instance runs on
-    /// its own).
+    /// `vrrp_sync_group` blocks, checked against the instances (members that exist,
+    /// each in one group).
     pub sync_groups: Vec<SyncGroup>,
     /// Every file that was read: the main file first, then included files in the order
     /// they were read.
@@ -42,6 +42,13 @@ impl Config {
     /// The `vrrp_instance` called `name`.
     pub fn instance(&self, name: &str) -> Option<&VrrpInstance> {
         self.instances.iter().find(|i| i.name == name)
+    }
+
+    /// The sync group `instance` belongs to, if any.
+    pub fn sync_group_of(&self, instance: &str) -> Option<&SyncGroup> {
+        self.sync_groups
+            .iter()
+            .find(|g| g.members.iter().any(|m| m == instance))
     }
 }
 
@@ -389,13 +396,30 @@ impl VrrpInstance {
     }
 }
 
-/// `vrrp_sync_group NAME { group { ... } }`: parsed, not supported yet.
+/// `vrrp_sync_group NAME { group { ... } ... }`: instances that change state together.
+///
+/// The group's own tracked objects are copied into each member at parse time (weight 0
+/// unless `sync_group_tracking_weight`), as are the members' weights forced to 0: what
+/// remains for the daemon is the membership and the group's notify scripts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncGroup {
     /// Group name.
     pub name: String,
     /// The instance names in `group { ... }`.
     pub members: Vec<String>,
+    /// The group's notify scripts, run once per group transition.
+    pub notify: Notify,
+    /// `track_script` at group level: applies to every member.
+    pub track_scripts: Vec<TrackScript>,
+    /// `track_process` at group level.
+    pub track_processes: Vec<TrackScript>,
+    /// `track_file` at group level.
+    pub track_files: Vec<TrackScript>,
+    /// `track_interface` at group level.
+    pub track_interfaces: Vec<TrackInterface>,
+    /// `sync_group_tracking_weight` (or the deprecated `global_tracking`): members keep
+    /// the weights of their tracked objects instead of weight 0.
+    pub tracking_weight: bool,
     /// Where the block starts.
     pub location: Location,
 }

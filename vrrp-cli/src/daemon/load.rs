@@ -24,6 +24,8 @@ pub(super) struct Loaded {
     pub(super) initial: HashMap<String, bool>,
     /// Each instance's notify scripts that passed vetting.
     pub(super) notify: HashMap<String, InstanceNotify>,
+    /// Each sync group's notify scripts that passed vetting.
+    pub(super) group_notify: HashMap<String, InstanceNotify>,
     /// Who each check script that passed vetting runs as. A refused one never runs and
     /// is not tracked (as keepalived: its weight does not count).
     pub(super) run_as: HashMap<String, Option<RunAs>>,
@@ -105,6 +107,7 @@ pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonEr
         &|name| process_states.get(name).copied(),
     )?;
     let notify = vetted.notify;
+    let group_notify = vetted.group_notify;
     let fifos = config
         .global
         .notify_fifos
@@ -127,6 +130,7 @@ pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonEr
         plan,
         initial,
         notify,
+        group_notify,
         run_as,
         processes,
     })

@@ -144,6 +144,7 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     };
     let status_socket = status::bind(&opts.status_socket)?;
     let mut notifier = Notifier::new(loaded.notify.clone());
+    notifier.set_group_scripts(loaded.group_notify.clone());
     notifier.set_fifos(std::mem::take(&mut loaded.fifos));
     for r in &loaded.plan.routers {
         if notifier.wants_priority(&r.name) {
@@ -395,6 +396,7 @@ fn reload(path: &Path, host_netns: &Path, running: &Running) {
     if let Ok(mut n) = notifier.lock() {
         n.set_fifos(std::mem::take(&mut loaded.fifos));
         n.set_scripts(loaded.notify.clone());
+        n.set_group_scripts(loaded.group_notify.clone());
         for (name, priority) in &priorities {
             n.set_priority(name, *priority);
         }
@@ -457,6 +459,7 @@ fn make_observer(
                 }
             }
             Event::HandoverUnanswered => tracing::warn!("{name}: {event}"),
+            Event::TakeoverHeld => tracing::info!("{name}: {event}"),
             Event::OwnerConflict { from } => {
                 note(*from, "owner_conflict", &format_args!("{name}: {event}"))
             }
@@ -469,6 +472,12 @@ fn make_observer(
         DriverEvent::Dropped { from, reason, .. } => note(*from, reason.counter().name(), &event),
         DriverEvent::VipRestored { .. } => tracing::warn!("{event}"),
         DriverEvent::Link { .. } => tracing::info!("{event}"),
+        DriverEvent::SyncGroup { group, to, .. } => {
+            tracing::info!("{event}");
+            if let Ok(n) = notifier.lock() {
+                n.group_changed(group, *to);
+            }
+        }
         DriverEvent::IoError { .. } => tracing::warn!("{event}"),
     })
 }

@@ -117,6 +117,8 @@ impl InstanceNotify {
 /// last argument).
 pub struct Notifier {
     scripts: HashMap<String, InstanceNotify>,
+    /// Each `vrrp_sync_group`'s own notify scripts.
+    group_scripts: HashMap<String, InstanceNotify>,
     priorities: HashMap<String, u8>,
     /// `notify_fifo` / `vrrp_notify_fifo`: every instance's transitions, in order.
     fifos: Vec<NotifyFifo>,
@@ -136,6 +138,7 @@ impl Notifier {
             });
         Notifier {
             scripts,
+            group_scripts: HashMap::new(),
             priorities: HashMap::new(),
             fifos: Vec::new(),
             tx,
@@ -150,6 +153,11 @@ impl Notifier {
         let scripts = &self.scripts;
         self.priorities
             .retain(|name, _| fifos || scripts.contains_key(name));
+    }
+
+    /// Replaces the sync groups' notify scripts (at start and after a reload).
+    pub fn set_group_scripts(&mut self, scripts: HashMap<String, InstanceNotify>) {
+        self.group_scripts = scripts;
     }
 
     /// Replaces the notification FIFOs (at start and after a reload).
@@ -179,12 +187,26 @@ impl Notifier {
     /// effective priority last given to [`Notifier::set_priority`].
     pub fn state_changed(&self, instance: &str, state: State) {
         let priority = self.priorities.get(instance).copied().unwrap_or(0);
+        self.notify(Subject::Instance, instance, state, priority);
+    }
+
+    /// Queues the scripts for sync group `group` entering `state`: as for an instance,
+    /// with `GROUP <name> <state> 0` for `notify` and the FIFO (keepalived's words).
+    pub fn group_changed(&self, group: &str, state: State) {
+        self.notify(Subject::Group, group, state, 0);
+    }
+
+    fn notify(&self, subject: Subject, name: &str, state: State, priority: u8) {
         // The FIFO first: it is written at once, in the order of the transitions; the
         // scripts run after, in the same order, on the worker.
         for fifo in &self.fifos {
-            fifo.write(instance, state, priority);
+            fifo.write(subject, name, state, priority);
         }
-        let Some(scripts) = self.scripts.get(instance) else {
+        let scripts = match subject {
+            Subject::Instance => &self.scripts,
+            Subject::Group => &self.group_scripts,
+        };
+        let Some(scripts) = scripts.get(name) else {
             return;
         };
         let (specific, word) = match state {
@@ -202,8 +224,8 @@ impl Notifier {
         if let Some(s) = &scripts.any {
             let mut argv = s.argv.clone();
             argv.extend([
-                "INSTANCE".to_owned(),
-                instance.to_owned(),
+                subject.word().to_owned(),
+                name.to_owned(),
                 word.to_owned(),
                 priority.to_string(),
             ]);
@@ -211,6 +233,26 @@ impl Notifier {
                 argv,
                 run_as: s.run_as,
             });
+        }
+    }
+}
+
+/// What a notification is about: keepalived's first word of a `notify` script's
+/// arguments and of a FIFO line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A `vrrp_instance`.
+    Instance,
+    /// A `vrrp_sync_group`.
+    Group,
+}
+
+impl Subject {
+    /// `INSTANCE` or `GROUP`.
+    pub const fn word(self) -> &'static str {
+        match self {
+            Subject::Instance => "INSTANCE",
+            Subject::Group => "GROUP",
         }
     }
 }

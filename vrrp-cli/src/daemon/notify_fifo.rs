@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use vrrp_core::router::State;
 
+use super::notify::Subject;
+
 /// An open notification FIFO.
 #[derive(Debug)]
 pub struct NotifyFifo {
@@ -54,8 +56,8 @@ impl NotifyFifo {
 
     /// Writes `instance`'s transition to `state` with `priority`. A full pipe (no reader
     /// for a long time) loses the line, with a log line; the daemon never blocks.
-    pub fn write(&self, instance: &str, state: State, priority: u8) {
-        let line = line(instance, state, priority);
+    pub fn write(&self, subject: Subject, name: &str, state: State, priority: u8) {
+        let line = line(subject, name, state, priority);
         if let Err(e) = (&self.file).write_all(line.as_bytes()) {
             tracing::warn!(
                 "notify fifo {}: {line:?} not written: {e}",
@@ -65,15 +67,15 @@ impl NotifyFifo {
     }
 }
 
-/// keepalived's line: `INSTANCE "NAME" STATE PRIORITY`.
-fn line(instance: &str, state: State, priority: u8) -> String {
+/// keepalived's line: `INSTANCE "NAME" STATE PRIORITY` (`GROUP` for a sync group).
+fn line(subject: Subject, name: &str, state: State, priority: u8) -> String {
     let state = match state {
         State::Master => "MASTER",
         State::Backup => "BACKUP",
         State::Fault => "FAULT",
         State::Initialize => "STOP",
     };
-    format!("INSTANCE \"{instance}\" {state} {priority}\n")
+    format!("{} \"{name}\" {state} {priority}\n", subject.word())
 }
 
 #[cfg(test)]
@@ -95,14 +97,15 @@ mod tests {
             .custom_flags(libc::O_NONBLOCK)
             .open(&path)
             .unwrap();
-        fifo.write("VI_1", State::Backup, 100);
-        fifo.write("VI_1", State::Master, 101);
-        fifo.write("VI_2", State::Initialize, 0);
+        fifo.write(Subject::Instance, "VI_1", State::Backup, 100);
+        fifo.write(Subject::Instance, "VI_1", State::Master, 101);
+        fifo.write(Subject::Instance, "VI_2", State::Initialize, 0);
+        fifo.write(Subject::Group, "VG_1", State::Fault, 0);
         let mut got = String::new();
         let _ = reader.read_to_string(&mut got);
         assert_eq!(
             got,
-            "INSTANCE \"VI_1\" BACKUP 100\nINSTANCE \"VI_1\" MASTER 101\nINSTANCE \"VI_2\" STOP 0\n"
+            "INSTANCE \"VI_1\" BACKUP 100\nINSTANCE \"VI_1\" MASTER 101\nINSTANCE \"VI_2\" STOP 0\nGROUP \"VG_1\" FAULT 0\n"
         );
         // Opened again (a reload): the same FIFO.
         assert!(NotifyFifo::open(&path).is_ok());
@@ -125,7 +128,7 @@ mod tests {
         let fifo = NotifyFifo::open(&dir.path().join("full.fifo")).unwrap();
         let started = std::time::Instant::now();
         for _ in 0..20_000 {
-            fifo.write("VI_1", State::Master, 100);
+            fifo.write(Subject::Instance, "VI_1", State::Master, 100);
         }
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }

@@ -213,6 +213,8 @@ pub struct VettedScripts {
     pub checks: HashMap<String, Option<RunAs>>,
     /// Each instance's notify scripts that may run (instances without any are absent).
     pub notify: HashMap<String, InstanceNotify>,
+    /// Each sync group's notify scripts that may run (groups without any are absent).
+    pub group_notify: HashMap<String, InstanceNotify>,
     /// Scripts that will not run.
     pub refused: Vec<RefusedScript>,
     /// What is worth a warning, with the block it concerns: unsafe scripts tolerated
@@ -256,20 +258,28 @@ pub fn vet_config(config: &Config) -> VettedScripts {
             }),
         }
     }
-    for instance in &config.instances {
-        let (vetted, refused, warnings) =
-            InstanceNotify::vet(&instance.notify, global_user, security);
-        out.warnings.extend(warnings.into_iter().map(|w| {
-            (
-                instance.location.clone(),
-                format!("vrrp_instance {}: {w}", instance.name),
-            )
-        }));
+    let owners = config
+        .instances
+        .iter()
+        .map(|i| ("vrrp_instance", &i.name, &i.notify, &i.location))
+        .chain(
+            config
+                .sync_groups
+                .iter()
+                .map(|g| ("vrrp_sync_group", &g.name, &g.notify, &g.location)),
+        );
+    for (block, name, notify, location) in owners {
+        let (vetted, refused, warnings) = InstanceNotify::vet(notify, global_user, security);
+        out.warnings.extend(
+            warnings
+                .into_iter()
+                .map(|w| (location.clone(), format!("{block} {name}: {w}"))),
+        );
         for (directive, command, refusal) in refused {
             out.refused.push(RefusedScript {
-                owner: format!("vrrp_instance {}: {directive}", instance.name),
+                owner: format!("{block} {name}: {directive}"),
                 command,
-                location: instance.location.clone(),
+                location: location.clone(),
                 refusal,
             });
         }
@@ -277,7 +287,12 @@ pub fn vet_config(config: &Config) -> VettedScripts {
             count_root(run_as);
         }
         if !vetted.is_empty() {
-            out.notify.insert(instance.name.clone(), vetted);
+            let map = if block == "vrrp_sync_group" {
+                &mut out.group_notify
+            } else {
+                &mut out.notify
+            };
+            map.insert(name.clone(), vetted);
         }
     }
     if let (false, true, Some(first)) = (

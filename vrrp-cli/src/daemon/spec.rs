@@ -243,11 +243,16 @@ pub fn instance_spec(
             reverse,
         });
     }
-    Ok(RouterSpec {
+    let spec = RouterSpec {
         name: inst.name.clone(),
         interface: inst.interface.clone(),
         config: rc,
         tracked_interfaces,
+        sync_group: None,
+    };
+    Ok(match config.sync_group_of(&inst.name) {
+        Some(group) => spec.in_sync_group(group.name.clone()),
+        None => spec,
     })
 }
 

@@ -87,6 +87,9 @@ pub enum Reason {
         /// The new master.
         to: IpAddr,
     },
+    /// Another member of the router's sync group left Master, so this one left too
+    /// ([`crate::router::VirtualRouter::step_down`]): the group's routers move together.
+    SyncGroup,
 }
 
 impl fmt::Display for Reason {
@@ -121,6 +124,7 @@ impl fmt::Display for Reason {
             Reason::TrackUp => f.write_str("all weight-0 tracked objects are up"),
             Reason::Shutdown => f.write_str("shut down"),
             Reason::HandedOver { to } => write!(f, "handed over to {to} (demoted)"),
+            Reason::SyncGroup => f.write_str("another member of its sync group left master"),
         }
     }
 }
@@ -223,6 +227,10 @@ pub enum Event {
     /// A planned handover found no backup to take over: still master (demoted, so any
     /// backup that appears takes over).
     HandoverUnanswered,
+    /// The master-down timer fired while the router's takeover was held
+    /// ([`crate::router::VirtualRouter::hold_takeover`]): it will become master as soon
+    /// as the hold is released, unless a master is heard first.
+    TakeoverHeld,
 }
 
 impl fmt::Display for Event {
@@ -243,6 +251,9 @@ impl fmt::Display for Event {
                 write!(f, "peer {from} uses checksum form {form}")
             }
             Event::Dropped { from, reason } => write!(f, "dropped advert from {from}: {reason}"),
+            Event::TakeoverHeld => f.write_str(
+                "ready to take over; held until the rest of its sync group is ready too",
+            ),
             Event::HandoverUnanswered => f.write_str(
                 "handover: no backup took over within Master_Down_Interval; still master (demoted)",
             ),

@@ -212,6 +212,12 @@ pub struct VirtualRouter {
     demoted: bool,
     /// A planned handover in progress (Master only).
     handover: Option<Handover>,
+    /// Set by [`VirtualRouter::hold_takeover`]: a master-down timer that fires does not
+    /// take over.
+    takeover_held: bool,
+    /// Backup, held, and the master-down timer has fired: becomes master with this
+    /// reason when the hold is released.
+    ready: Option<Reason>,
     stats: Statistics,
     queue: VecDeque<Pending>,
     /// Our advert, encoded once; priority and checksum are patched per send.
@@ -257,6 +263,8 @@ impl VirtualRouter {
             last_transition: None,
             demoted: false,
             handover: None,
+            takeover_held: false,
+            ready: None,
             stats: Statistics::default(),
             queue: VecDeque::new(),
             advert,
@@ -625,7 +633,14 @@ impl VirtualRouter {
                             last_master: self.current_master.map(|m| m.0),
                         }
                     };
-                    self.become_master(now, reason);
+                    if self.takeover_held {
+                        self.master_down_at = None;
+                        if self.ready.replace(reason).is_none() {
+                            self.push_event(Event::TakeoverHeld);
+                        }
+                    } else {
+                        self.become_master(now, reason);
+                    }
                 }
             }
             State::Master => {
@@ -752,6 +767,70 @@ impl VirtualRouter {
         }
     }
 
+    /// Holds or releases this router's takeovers, for a group of routers that must
+    /// change state together (keepalived's `vrrp_sync_group`).
+    ///
+    /// While held, a Backup whose master-down timer fires does not become Master: it
+    /// reports [`Event::TakeoverHeld`] and waits, ready ([`VirtualRouter::wants_master`]).
+    /// Releasing the hold makes a ready router Master at once, with the reason its timer
+    /// had; an advert from a master that it would accept (priority at least ours, or
+    /// preempt off) first cancels the readiness and restarts the timer. A Master is not
+    /// affected: to make one leave, see [`VirtualRouter::step_down`].
+    ///
+    /// The group's rule, as keepalived's: hold every member while some other member
+    /// does not want to be master, so that the group takes over only when all of its
+    /// members would.
+    ///
+    /// ```
+    /// use vrrp_core::router::{RouterConfig, State, VirtualRouter};
+    /// use vrrp_core::{Instant, Vrid};
+    /// use core::net::{IpAddr, Ipv4Addr};
+    ///
+    /// let ip = |last| IpAddr::V4(Ipv4Addr::new(192, 168, 100, last));
+    /// let config = RouterConfig::new(Vrid::new(51).unwrap(), ip(10), vec![ip(12)]);
+    /// let mut vr = VirtualRouter::new(config, Instant::ZERO).unwrap();
+    /// vr.hold_takeover(Instant::ZERO, true);
+    /// let down = vr.poll_timeout().unwrap();
+    /// vr.handle_timeout(down);
+    /// assert_eq!(vr.state(), State::Backup);
+    /// assert!(vr.wants_master());
+    /// vr.hold_takeover(down, false);
+    /// assert_eq!(vr.state(), State::Master);
+    /// ```
+    pub fn hold_takeover(&mut self, now: Instant, held: bool) {
+        self.takeover_held = held;
+        if held || self.state != State::Backup {
+            return;
+        }
+        if let Some(reason) = self.ready.take() {
+            self.become_master(now, reason);
+        }
+    }
+
+    /// Whether takeovers are held ([`VirtualRouter::hold_takeover`]).
+    pub fn is_takeover_held(&self) -> bool {
+        self.takeover_held
+    }
+
+    /// Master, or a held Backup whose master-down timer has fired: what a sync group
+    /// asks of each member before the group takes over.
+    pub fn wants_master(&self) -> bool {
+        self.state == State::Master || self.ready.is_some()
+    }
+
+    /// Leaves Master because the group the router belongs to does
+    /// ([`Reason::SyncGroup`]): a priority-0 advert, so that the backup takes over after
+    /// Skew_Time rather than Master_Down_Interval (RFC 9568 section 6.4.3), the addresses
+    /// released, and Backup with the down timer started. Not Master: nothing happens.
+    pub fn step_down(&mut self, now: Instant) {
+        if self.state != State::Master {
+            return;
+        }
+        self.queue_advert(Priority::SHUTDOWN);
+        self.queue.push_back(Pending::RemoveVips(self.vips.clone()));
+        self.enter_backup(now, Reason::SyncGroup);
+    }
+
     /// Leaves the protocol: a master sends a priority-0 advert and releases its
     /// addresses (RFC 9568 section 6.4.3, Shutdown event). The router stays in
     /// Initialize until [`VirtualRouter::start`].
@@ -844,6 +923,15 @@ impl VirtualRouter {
         self.effective_priority
     }
 
+    /// The tracked objects that put the router in Fault now (weight 0 and down, or a
+    /// number below the floor).
+    pub fn faulty_tracks(&self) -> impl Iterator<Item = TrackId> + '_ {
+        self.tracks
+            .iter()
+            .filter(|t| t.faults())
+            .map(|t| t.config.id)
+    }
+
     /// Each tracked object's share of the effective priority.
     pub fn track_shares(&self) -> impl Iterator<Item = TrackShare> + '_ {
         self.tracks.iter().map(|t| TrackShare {
@@ -931,6 +1019,8 @@ impl VirtualRouter {
             self.current_master = Some((src, repr.priority));
             self.departed_master = None;
             self.ignored_lower_master = None;
+            // A master is alive after all: a held takeover is off.
+            self.ready = None;
             self.master_down_at = Some(now.add_micros(self.master_down_interval_micros()));
         } else {
             // Preempt: ignore the lower master; our down timer will fire.
@@ -1050,6 +1140,7 @@ impl VirtualRouter {
         let from = self.state;
         self.state = to;
         self.handover = None;
+        self.ready = None;
         self.master_down_at = None;
         if to != State::Master {
             self.advert_at = None;

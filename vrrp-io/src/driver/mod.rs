@@ -53,6 +53,7 @@
 //! ```
 
 mod host;
+mod sync;
 mod types;
 
 #[cfg(test)]
@@ -67,7 +68,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use vrrp_core::router::{Output, State, TrackId, VipList, VirtualRouter};
+use vrrp_core::router::{Event, Output, State, TrackId, VipList, VirtualRouter};
 use vrrp_core::wire::RxMeta;
 use vrrp_core::{
     Family, Instant, InterfaceId, RouterKey, Routers, UnattributedStatistics, VirtualAddress,
@@ -76,6 +77,7 @@ use vrrp_core::{
 use crate::error::{Error, Result};
 use crate::monitor::NetEvent;
 use host::{HostChange, HostState};
+use sync::SyncGroups;
 
 /// What the driver keeps of a spec besides the router (which holds the config): small,
 /// because a host may run thousands of routers.
@@ -103,6 +105,7 @@ pub struct Driver {
     address_work: VecDeque<Action>,
     notices: VecDeque<Action>,
     socket_generation: u64,
+    sync: SyncGroups,
 }
 
 impl Driver {
@@ -123,7 +126,10 @@ impl Driver {
         if self.by_name.contains_key(spec.name.as_str()) {
             return Err(Error::DuplicateName { name: spec.name });
         }
-        self.insert(now, spec)
+        let key = self.insert(now, spec)?;
+        // A new sync group member is held before its first timer can fire.
+        self.drain(now);
+        Ok(key)
     }
 
     /// Replaces the set of routers, as a reload should: without failing over.
@@ -182,7 +188,7 @@ impl Driver {
             self.routers.with_router(key, |vr| vr.shutdown(now));
         }
         // Their goodbyes (priority 0, VIPs released) are queued before they go.
-        self.drain();
+        self.drain(now);
         for key in stale {
             self.remove_entry(key);
         }
@@ -204,6 +210,7 @@ impl Driver {
             self.insert(now, spec)?;
             summary.started += 1;
         }
+        self.drain(now);
         Ok(summary)
     }
 
@@ -214,7 +221,7 @@ impl Driver {
             return false;
         };
         self.routers.with_router(&key, |vr| vr.shutdown(now));
-        self.drain();
+        self.drain(now);
         self.remove_entry(key);
         true
     }
@@ -411,7 +418,7 @@ impl Driver {
     /// first: with hundreds of routers taking over together, the last one's advert is
     /// not delayed by everyone else's netlink round trips.
     pub fn poll_action(&mut self, now: Instant) -> Option<Action> {
-        self.drain();
+        self.drain(now);
         if let Some(send) = self.sends.pop_front() {
             return Some(send);
         }
@@ -419,7 +426,7 @@ impl Driver {
             && self.routers.poll_timeout().is_some_and(|d| d <= now)
         {
             self.routers.handle_timeout(now);
-            self.drain();
+            self.drain(now);
             if let Some(send) = self.sends.pop_front() {
                 return Some(send);
             }
@@ -633,6 +640,7 @@ impl Driver {
             });
         }
         let tracked = self.register(key, &spec);
+        self.sync.assign(key, spec.sync_group.as_deref());
         self.by_name.insert(name.clone(), key);
         self.entries.insert(key, Entry { name, tracked });
         self.socket_generation += 1;
@@ -694,6 +702,12 @@ impl Driver {
             if let Some(entry) = self.entries.get_mut(&key) {
                 entry.tracked = tracked;
             }
+            self.sync.assign(key, spec.sync_group.as_deref());
+            if spec.sync_group.is_none() {
+                // Out of its group: nothing holds its takeovers any more.
+                self.routers
+                    .with_router(&key, |vr| vr.hold_takeover(now, false));
+            }
             // The sockets' VIP sets and group membership follow the router's config.
             self.socket_generation += 1;
         }
@@ -748,6 +762,7 @@ impl Driver {
             self.by_name.remove(&entry.name);
         }
         self.forget_trackers(key);
+        self.sync.leave(key);
         let vips = router.map(|r| r.config().virtual_addresses.clone());
         for vip in vips.iter().flatten() {
             self.forget_vip_owner(vip.addr, key);
@@ -771,6 +786,7 @@ impl Driver {
         };
         if *entry.name != *spec.name
             || self.ifname(key) != spec.interface
+            || self.sync.group_of(key).map(|g| &**g) != spec.sync_group.as_deref()
             || entry.tracked.len() != spec.tracked_interfaces.len()
             || entry
                 .tracked
@@ -884,8 +900,29 @@ impl Driver {
             }));
     }
 
-    /// Moves every router output into the action queues.
-    fn drain(&mut self) {
+    /// Moves every router output into the action queues, applying the sync groups'
+    /// rules to what happened (see [`sync`]) until they have nothing more to do.
+    fn drain(&mut self, now: Instant) {
+        self.drain_outputs();
+        // Each round only reacts to the previous one's state changes; the rules settle
+        // in two or three. The bound keeps a bug from becoming a hang.
+        for _ in 0..8 {
+            if !self.sync.has_dirty() {
+                break;
+            }
+            for change in self.sync.evaluate(now, &mut self.routers) {
+                self.notices
+                    .push_back(Action::Notify(DriverEvent::SyncGroup {
+                        group: change.group,
+                        from: change.from,
+                        to: change.to,
+                    }));
+            }
+            self.drain_outputs();
+        }
+    }
+
+    fn drain_outputs(&mut self) {
         while let Some(drop) = self.routers.poll_unattributed() {
             let interface = self
                 .interfaces
@@ -916,6 +953,15 @@ impl Driver {
                 continue;
             };
             let router = entry.name.clone();
+            if !self.sync.is_empty() {
+                match &output {
+                    Output::Event(Event::StateChanged { from, reason, .. }) => {
+                        self.sync.state_changed(key, *from, *reason)
+                    }
+                    Output::Event(Event::TakeoverHeld) => self.sync.became_ready(key),
+                    _ => {}
+                }
+            }
             match output {
                 Output::Event(event) => self
                     .notices

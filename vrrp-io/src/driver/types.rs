@@ -28,11 +28,50 @@ pub struct RouterSpec {
     /// `track_interface`, and usually the router's own interface with weight 0, which
     /// puts it in Fault while the link is down (see [`RouterSpec::new`]).
     pub tracked_interfaces: Vec<(TrackId, String)>,
+    /// The sync group the router belongs to (keepalived's `vrrp_sync_group`), if any:
+    /// its members change state together. Set with [`RouterSpec::in_sync_group`].
+    pub sync_group: Option<String>,
 }
 
 impl RouterSpec {
     /// The track id [`RouterSpec::new`] gives the router's own interface.
     pub const OWN_INTERFACE: TrackId = TrackId(0);
+
+    /// The track id of a sync group member's weight-0 track that the driver holds down
+    /// while another member of the group is in Fault.
+    pub const SYNC_GROUP: TrackId = TrackId(u32::MAX);
+
+    /// Makes the router a member of sync group `group` (see the driver's sync-group
+    /// rules): adds the weight-0 track [`RouterSpec::SYNC_GROUP`] to its config.
+    ///
+    /// ```
+    /// use vrrp_io::RouterSpec;
+    /// use vrrp_core::router::RouterConfig;
+    /// use vrrp_core::Vrid;
+    ///
+    /// let config = |vrid, vip: &str| RouterConfig::new(
+    ///     Vrid::new(vrid).unwrap(),
+    ///     "192.168.100.10".parse().unwrap(),
+    ///     vec![vip.parse::<std::net::IpAddr>().unwrap()],
+    /// );
+    /// let inside = RouterSpec::new("VI_IN", "eth0", config(51, "192.168.100.1"))
+    ///     .in_sync_group("GATEWAY");
+    /// let outside = RouterSpec::new("VI_OUT", "eth1", config(52, "203.0.113.1"))
+    ///     .in_sync_group("GATEWAY");
+    /// assert_eq!(inside.sync_group.as_deref(), Some("GATEWAY"));
+    /// # let _ = outside;
+    /// ```
+    pub fn in_sync_group(mut self, group: impl Into<String>) -> Self {
+        if !self.config.tracks.iter().any(|t| t.id == Self::SYNC_GROUP) {
+            self.config.tracks.push(vrrp_core::router::TrackConfig {
+                id: Self::SYNC_GROUP,
+                weight: 0,
+                initially_up: true,
+            });
+        }
+        self.sync_group = Some(group.into());
+        self
+    }
 
     /// A router on `interface` that goes to Fault while that interface is down or gone
     /// (as keepalived does unless `dont_track_primary`): adds a weight-0 track with id
@@ -56,6 +95,7 @@ impl RouterSpec {
             tracked_interfaces: vec![(Self::OWN_INTERFACE, interface.clone())],
             interface,
             config,
+            sync_group: None,
         }
     }
 }
@@ -174,6 +214,16 @@ pub enum DriverEvent {
         /// Why.
         reason: DropReason,
     },
+    /// A sync group's state changed: Fault while a member is in Fault, Master while
+    /// every member is, Backup otherwise. The first report has no `from`.
+    SyncGroup {
+        /// The group's name.
+        group: Arc<str>,
+        /// The state it had.
+        from: Option<State>,
+        /// The state it has.
+        to: State,
+    },
     /// An I/O action failed (sending, adding a VIP, ...). The protocol goes on.
     IoError {
         /// The router it concerns, if one.
@@ -191,7 +241,9 @@ impl DriverEvent {
                 Some(router)
             }
             DriverEvent::IoError { router, .. } => router.as_deref(),
-            DriverEvent::Link { .. } | DriverEvent::Dropped { .. } => None,
+            DriverEvent::Link { .. }
+            | DriverEvent::Dropped { .. }
+            | DriverEvent::SyncGroup { .. } => None,
         }
     }
 }
@@ -222,6 +274,16 @@ impl std::fmt::Display for DriverEvent {
                 router: None,
                 error,
             } => write!(f, "{error}"),
+            DriverEvent::SyncGroup {
+                group,
+                from: Some(from),
+                to,
+            } => write!(f, "sync group {group}: {from} -> {to}"),
+            DriverEvent::SyncGroup {
+                group,
+                from: None,
+                to,
+            } => write!(f, "sync group {group}: {to}"),
             DriverEvent::Dropped {
                 interface,
                 from,

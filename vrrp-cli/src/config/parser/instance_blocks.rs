@@ -82,17 +82,27 @@ impl Parser<'_> {
 
     /// A `track_interface` block.
     pub(super) fn instance_track_interfaces(&mut self, inst: &mut RawInstance, st: &Stmt) {
-        if let Some(block) = self.block(st, "track_interface { eth1 weight -20 }") {
-            for line in &block.stmts {
-                let first = line.keyword();
+        let lines = self.track_interface_lines(st);
+        inst.track_interfaces.extend(lines);
+    }
+
+    /// The `IF [weight W [reverse]]` lines of a `track_interface` block.
+    pub(super) fn track_interface_lines(&mut self, st: &Stmt) -> Vec<TrackInterface> {
+        let Some(block) = self.block(st, "track_interface { eth1 weight -20 }") else {
+            return Vec::new();
+        };
+        block
+            .stmts
+            .iter()
+            .map(|line| {
                 let (weight, reverse) = self.track_options(line);
-                inst.track_interfaces.push(TrackInterface {
-                    name: first.text.clone(),
+                TrackInterface {
+                    name: line.keyword().text.clone(),
                     weight,
                     reverse,
-                });
-            }
-        }
+                }
+            })
+            .collect()
     }
 
     /// A `notify_*` script.
@@ -362,7 +372,7 @@ impl Parser<'_> {
     }
 
     /// `notify_* "/path/script args" [USER [GROUP]]`.
-    fn notify_script(&mut self, st: &Stmt) -> Option<NotifyScript> {
+    pub(super) fn notify_script(&mut self, st: &Stmt) -> Option<NotifyScript> {
         self.no_block(st);
         let kw = st.keyword();
         let Some(first) = st.args().first() else {

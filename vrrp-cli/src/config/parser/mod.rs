@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 use super::diag::{Pos, Severity, Sink};
 use super::keywords::{self, Class};
-use super::model::{GlobalDefs, SyncGroup, TrackFile, TrackProcess, VrrpScript};
+use super::model::{GlobalDefs, TrackFile, TrackProcess, VrrpScript};
 use super::suggest::nearest;
 use super::tree::{Block, Stmt, Word};
 use instance::RawInstance;
@@ -40,7 +40,7 @@ pub(crate) struct Parser<'s> {
     track_processes: Vec<TrackProcess>,
     track_files: Vec<TrackFile>,
     instances: Vec<RawInstance>,
-    sync_groups: Vec<SyncGroup>,
+    sync_groups: Vec<sync_group::RawSyncGroup>,
 }
 
 impl<'s> Parser<'s> {

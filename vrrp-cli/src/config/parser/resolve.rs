@@ -24,6 +24,7 @@ impl Parser<'_> {
                 instances.push(done);
             }
         }
+        let sync_groups = self.apply_sync_groups(&mut instances);
         self.check_duplicate_vrids(&instances);
         Config {
             global: self.global,
@@ -31,7 +32,7 @@ impl Parser<'_> {
             track_processes: self.track_processes,
             track_files: self.track_files,
             instances: instances.into_iter().map(|(i, _)| i).collect(),
-            sync_groups: self.sync_groups,
+            sync_groups,
             files: Vec::new(),
         }
     }
@@ -359,7 +360,7 @@ impl Parser<'_> {
 
     /// Each name in a `directive` block (`track_script { ... }`) must be one of `defined`
     /// by a `block` block; the error names the nearest or how to define it.
-    fn check_tracked(
+    pub(super) fn check_tracked(
         &mut self,
         tracked: &[(TrackScript, Pos)],
         defined: &[String],

@@ -255,6 +255,7 @@ fn kind_label(kind: TrackKind) -> &'static str {
         TrackKind::OwnInterface => "own_interface",
         TrackKind::Process => "process",
         TrackKind::File => "file",
+        TrackKind::SyncGroup => "sync_group",
         TrackKind::Unknown => "unknown",
     }
 }

@@ -26,6 +26,8 @@ pub enum TrackKind {
     Process,
     /// A `track_file` of the instance's `track_file`.
     File,
+    /// The instance's `vrrp_sync_group`: down while another member is in Fault.
+    SyncGroup,
     /// An id the daemon has no name for (a reply from an older daemon, or a status taken
     /// while a reload was switching configurations).
     #[default]
@@ -42,6 +44,7 @@ impl TrackKind {
             TrackKind::OwnInterface => "own interface",
             TrackKind::Process => "process",
             TrackKind::File => "file",
+            TrackKind::SyncGroup => "sync group",
             TrackKind::Unknown => "track",
         }
     }
@@ -67,6 +70,14 @@ impl TrackNames {
                     TrackKind::Interface
                 };
                 names.insert(&r.name, *id, interface.clone(), kind);
+            }
+            if let Some(group) = &r.sync_group {
+                names.insert(
+                    &r.name,
+                    RouterSpec::SYNC_GROUP,
+                    group.clone(),
+                    TrackKind::SyncGroup,
+                );
             }
         }
         for t in &plan.script_tracks {
@@ -419,6 +430,9 @@ impl RouterReport {
 fn reason_text(reason: Reason, router: &str, names: &TrackNames) -> String {
     match reason {
         Reason::TrackDown(id) => match names.get(router, id) {
+            Some((name, TrackKind::SyncGroup)) => {
+                format!("another member of sync group {name} is in fault")
+            }
             Some((name, kind)) => format!("{} {name} is down (weight 0)", kind.as_text()),
             None => reason.to_string(),
         },
