@@ -177,7 +177,7 @@ fn check_on_host(
     for (inst, spec) in specs {
         // `run` starts as backup and removes a VIP it finds on its interface: right for
         // one left by an earlier run, wrong for an address the host itself uses.
-        for vip in &spec.config.virtual_addresses {
+        for vip in spec.config.held_addresses() {
             if on_host.contains(&vip.addr) && !spec.config.priority.is_owner() {
                 out.push(diagnostic(
                     Severity::Warning,

@@ -513,6 +513,21 @@ fn state_master_without_priority_is_the_owner_as_in_keepalived() {
 
 // ----- skipped and unsupported ---------------------------------------------------------
 
+#[test]
+fn an_address_on_another_interface_is_reported_where_it_is_written() {
+    let parsed = parse(&instance(
+        "    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.168.100.12 dev eth0\n    }\n    virtual_ipaddress_excluded {\n        10.0.0.12/24 dev eth1\n    }\n",
+    ));
+    let d = only(&parsed, Severity::Warning);
+    assert_diag(
+        &d,
+        Severity::Warning,
+        8,
+        9,
+        "10.0.0.12: `dev eth1` is not supported: the address goes on the instance's interface eth0",
+    );
+}
+
 // ----- sync groups -----------------------------------------------------------------------
 
 /// Two instances (VI_1 on eth0 VRID 51, VI_2 on eth1 VRID 52) with a check script, and

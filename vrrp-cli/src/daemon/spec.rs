@@ -194,6 +194,11 @@ pub fn instance_spec(
         spread: config.global.vrrp_startup_spread,
     };
     rc.accept_mode = inst.accept;
+    rc.excluded_addresses = inst
+        .virtual_ipaddress_excluded
+        .iter()
+        .map(virtual_address)
+        .collect::<Result<Vec<_>, _>>()?;
     rc.auth = inst.auth;
     rc.checksum_mode = inst.checksum_mode;
     rc.unicast_peers = inst.unicast_peers.clone();
@@ -328,6 +333,33 @@ vrrp_instance VI_1 {
     }
 }
 "#;
+
+    #[test]
+    fn excluded_addresses_are_held_not_advertised_and_a_group_adds_its_track() {
+        let text = CLASSIC.replace(
+            "    track_script {",
+            "    virtual_ipaddress_excluded {\n        192.168.100.50/24\n        fd00::50\n    }\n    track_script {",
+        ) + "vrrp_sync_group VG_1 {\n    group {\n        VI_1\n    }\n}\n";
+        let parsed = parse_str(&text, "keepalived.conf");
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let mut netlink = Netlink::open().unwrap();
+        let planned = plan(&parsed.config, &mut netlink, &|_| Some(true), &|_| None).unwrap();
+        let spec = &planned.routers[0];
+        assert_eq!(spec.config.virtual_addresses.len(), 1);
+        assert_eq!(
+            spec.config.excluded_addresses,
+            vec![
+                VirtualAddress::with_prefix("192.168.100.50".parse().unwrap(), 24),
+                VirtualAddress::new("fd00::50".parse().unwrap()),
+            ]
+        );
+        assert_eq!(spec.sync_group.as_deref(), Some("VG_1"));
+        assert!(spec
+            .config
+            .tracks
+            .iter()
+            .any(|t| t.id == RouterSpec::SYNC_GROUP && t.weight == 0));
+    }
 
     #[test]
     fn the_startup_wait_follows_global_defs() {

@@ -126,8 +126,11 @@ pub struct RouterConfig {
     /// How the first Master_Down_Interval after start-up is stretched, so that routers
     /// started together do not race: see [`StartupWait`].
     pub startup: StartupWait,
-    /// RFC 9568 Accept_Mode: whether the master accepts packets addressed to the virtual
-    /// addresses it does not own. The adapter reads it; the election does not use it.
+    /// RFC 9568 Accept_Mode (section 6.1): whether a master that is not the address
+    /// owner accepts packets addressed to its virtual addresses. The adapter enforces it
+    /// (vrrp-io drops such packets with nftables while the router holds them); the
+    /// election does not use it. Default true, as keepalived (RFC 9568's default is
+    /// false: set it for the RFC's behaviour).
     pub accept_mode: bool,
     /// Our primary address on the interface: the source of our adverts and the tie-breaker
     /// between equal priorities. For IPv6 this is a link-local address.
@@ -135,6 +138,11 @@ pub struct RouterConfig {
     /// The virtual addresses, all of the family of `primary_address`, each at most once,
     /// with the prefix length and (IPv4) label they are added with.
     pub virtual_addresses: Vec<VirtualAddress>,
+    /// Addresses held with the virtual addresses while master (added, announced and
+    /// removed with them) but not advertised: keepalived's `virtual_ipaddress_excluded`,
+    /// for long lists or for the other address family. Each at most once, and none of
+    /// them also in `virtual_addresses`.
+    pub excluded_addresses: Vec<VirtualAddress>,
     /// VRRPv2 authentication (none or a simple password). Must be `Auth::None` for VRRPv3.
     pub auth: Auth,
     /// The VRRPv3-over-IPv4 checksum form we send.
@@ -172,9 +180,10 @@ impl RouterConfig {
             preempt: true,
             preempt_delay: Duration::ZERO,
             startup: StartupWait::default(),
-            accept_mode: false,
+            accept_mode: true,
             primary_address,
             virtual_addresses,
+            excluded_addresses: Vec::new(),
             auth: Auth::None,
             checksum_mode: ChecksumMode::default(),
             unicast_peers: Vec::new(),
@@ -187,6 +196,13 @@ impl RouterConfig {
     /// The address family, from the primary address.
     pub fn family(&self) -> Family {
         Family::of(&self.primary_address)
+    }
+
+    /// Every address a master holds: the virtual addresses, then the excluded ones.
+    pub fn held_addresses(&self) -> impl Iterator<Item = &VirtualAddress> + '_ {
+        self.virtual_addresses
+            .iter()
+            .chain(&self.excluded_addresses)
     }
 
     /// Checks everything [`crate::router::VirtualRouter::new`] relies on.
@@ -229,6 +245,22 @@ impl RouterConfig {
                 return Err(ConfigError::DuplicateVirtualAddress(v.addr));
             }
         }
+        let held: Vec<&VirtualAddress> = self.held_addresses().collect();
+        for (i, v) in held.iter().enumerate().skip(self.virtual_addresses.len()) {
+            let own_family = Family::of(&v.addr);
+            if v.prefix_len > own_family.max_prefix_len() {
+                return Err(ConfigError::PrefixTooLong {
+                    address: v.addr,
+                    prefix_len: v.prefix_len,
+                });
+            }
+            if let (IpAddr::V6(address), Some(label)) = (v.addr, v.label) {
+                return Err(ConfigError::LabelOnIpv6 { address, label });
+            }
+            if held[..i].iter().any(|o| o.addr == v.addr) {
+                return Err(ConfigError::DuplicateVirtualAddress(v.addr));
+            }
+        }
         if self.version == Version::V2 && family == Family::Ipv6 {
             return Err(ConfigError::V2OverIpv6);
         }
@@ -249,8 +281,7 @@ impl RouterConfig {
         // whenever it is backup.
         if !self.priority.is_owner()
             && self
-                .virtual_addresses
-                .iter()
+                .held_addresses()
                 .any(|v| v.addr == self.primary_address)
         {
             return Err(ConfigError::VirtualAddressIsPrimary(self.primary_address));

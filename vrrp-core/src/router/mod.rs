@@ -243,7 +243,7 @@ impl VirtualRouter {
                 value: None,
             })
             .collect();
-        let vips = VipList::from(config.virtual_addresses.as_slice());
+        let vips = held_list(&config);
         let mut vr = VirtualRouter {
             master_adver_interval: config.advert_interval,
             effective_priority: config.priority,
@@ -386,21 +386,20 @@ impl VirtualRouter {
             .collect();
         self.tracks = tracks;
 
+        let was_held: Vec<&VirtualAddress> = old.held_addresses().collect();
         let added: Vec<VirtualAddress> = self
             .config
-            .virtual_addresses
-            .iter()
-            .filter(|v| !old.virtual_addresses.contains(v))
+            .held_addresses()
+            .filter(|v| !was_held.contains(v))
             .cloned()
             .collect();
-        let released: Vec<VirtualAddress> = old
-            .virtual_addresses
+        let released: Vec<VirtualAddress> = was_held
             .iter()
-            .filter(|v| !self.config.virtual_addresses.contains(v))
-            .cloned()
+            .filter(|v| !self.config.held_addresses().any(|n| n == **v))
+            .map(|v| **v)
             .collect();
         if !added.is_empty() || !released.is_empty() {
-            self.vips = VipList::from(self.config.virtual_addresses.as_slice());
+            self.vips = held_list(&self.config);
         }
 
         match self.state {
@@ -1220,17 +1219,27 @@ impl VirtualRouter {
             }
         }
         // Order may differ between implementations: compare as sets.
-        let ours = |a: IpAddr| self.vips.addrs().any(|v| v == a);
+        // Only the advertised addresses: excluded ones are never in an advert.
+        let advertised = || self.config.virtual_addresses.iter().map(|v| v.addr);
+        let ours = |a: IpAddr| advertised().any(|v| v == a);
         let common = received.iter().filter(|&a| ours(a)).count();
         if common == 0 {
             AddressMatch::Disjoint
-        } else if common == received.len()
-            && self.vips.addrs().all(|v| received.iter().any(|a| a == v))
+        } else if common == received.len() && advertised().all(|v| received.iter().any(|a| a == v))
         {
             AddressMatch::Same
         } else {
             AddressMatch::Overlapping
         }
+    }
+}
+
+/// What a master holds: the virtual addresses, then the excluded ones.
+fn held_list(config: &RouterConfig) -> VipList {
+    if config.excluded_addresses.is_empty() {
+        VipList::from(config.virtual_addresses.as_slice())
+    } else {
+        VipList::from(config.held_addresses().cloned().collect::<Vec<_>>())
     }
 }
 

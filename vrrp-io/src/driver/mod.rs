@@ -398,8 +398,7 @@ impl Driver {
             };
             let present = self.host.addresses(link.ifindex);
             let missing: Vec<VirtualAddress> = config
-                .virtual_addresses
-                .iter()
+                .held_addresses()
                 .filter(|v| !present.contains(&(v.addr, v.prefix_len)))
                 .cloned()
                 .collect();
@@ -490,7 +489,7 @@ impl Driver {
             let spec = &mut specs[i];
             spec.join_group |= config.unicast_peers.is_empty();
             spec.virtual_addresses
-                .extend(config.virtual_addresses.iter().map(|v| v.addr));
+                .extend(config.held_addresses().map(|v| v.addr));
         }
         for spec in &mut specs {
             spec.virtual_addresses.sort_unstable();
@@ -590,7 +589,7 @@ impl Driver {
             .ok_or_else(|| Error::InterfaceNotFound {
                 name: spec.interface.clone(),
             })?;
-        for vip in &spec.config.virtual_addresses {
+        for vip in spec.config.held_addresses() {
             if ours.contains(&vip.addr) {
                 continue;
             }
@@ -625,8 +624,7 @@ impl Driver {
         // Leftovers of an earlier run go before the router can add them as master.
         let present = self.host.addresses(link.ifindex);
         let stale: Vec<VirtualAddress> = config
-            .virtual_addresses
-            .iter()
+            .held_addresses()
             .filter(|v| present.contains(&(v.addr, v.prefix_len)))
             .cloned()
             .collect();
@@ -675,13 +673,7 @@ impl Driver {
             let old_vips: Vec<IpAddr> = self
                 .routers
                 .get(&key)
-                .map(|r| {
-                    r.config()
-                        .virtual_addresses
-                        .iter()
-                        .map(|v| v.addr)
-                        .collect()
-                })
+                .map(|r| r.config().held_addresses().map(|v| v.addr).collect())
                 .unwrap_or_default();
             self.routers
                 .with_router(&key, |vr| vr.reconfigure(now, config))
@@ -727,7 +719,7 @@ impl Driver {
                 .or_default()
                 .push((key, *id));
         }
-        for vip in &spec.config.virtual_addresses {
+        for vip in spec.config.held_addresses() {
             self.vip_owners.entry(vip.addr).or_default().push(key);
         }
         spec.tracked_interfaces
@@ -763,7 +755,8 @@ impl Driver {
         }
         self.forget_trackers(key);
         self.sync.leave(key);
-        let vips = router.map(|r| r.config().virtual_addresses.clone());
+        let vips: Option<Vec<VirtualAddress>> =
+            router.map(|r| r.config().held_addresses().cloned().collect());
         for vip in vips.iter().flatten() {
             self.forget_vip_owner(vip.addr, key);
         }
@@ -864,8 +857,7 @@ impl Driver {
             }
             let vip = router
                 .config()
-                .virtual_addresses
-                .iter()
+                .held_addresses()
                 .find(|v| v.addr == addr && v.prefix_len == prefix_len)
                 .cloned();
             if let Some(vip) = vip {

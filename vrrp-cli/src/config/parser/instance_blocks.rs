@@ -44,6 +44,30 @@ impl Parser<'_> {
         }
     }
 
+    /// `dev` on a virtual address should name the instance's own interface: every
+    /// address of an instance goes there. keepalived puts it on the other interface; we
+    /// do not (yet), and say so where it is written.
+    pub(super) fn check_vip_devices(
+        &mut self,
+        vips: &[(VirtualAddress, Pos)],
+        evips: &[(VirtualAddress, Pos)],
+        interface: &str,
+    ) {
+        for (vip, pos) in vips.iter().chain(evips) {
+            match &vip.dev {
+                Some(dev) if dev != interface => self.warn(
+                    pos,
+                    format!(
+                        "{}: `dev {dev}` is not supported: the address goes on the instance's interface {interface}",
+                        vip.addr
+                    ),
+                    format!("move the address to a vrrp_instance on {dev} (keepalived would add it to {dev})"),
+                ),
+                _ => {}
+            }
+        }
+    }
+
     /// A `track_script` block.
     pub(super) fn instance_track_scripts(&mut self, inst: &mut RawInstance, st: &Stmt) {
         let tracked = self.tracked_names(st, "track_script { check_http }");

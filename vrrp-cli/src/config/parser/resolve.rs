@@ -56,6 +56,7 @@ impl Parser<'_> {
             (Some(i), Some(v)) if complete => (i, v),
             _ => return None,
         };
+        self.check_vip_devices(&raw.vips, &raw.evips, &interface);
         let g = &self.global;
         let instance = VrrpInstance {
             name: raw.name,
