@@ -42,8 +42,9 @@ apt_install() {
 
 # Debian packages the tests use, by the command each provides: tshark (the independent
 # decoder), tcpdump (client captures in the namespace tests), keepalived and frr (real
-# peers), iproute2 (namespaces, veth, bridges), ping.
-TEST_PACKAGES=(tshark:tshark tcpdump:tcpdump keepalived:keepalived /usr/lib/frr/vrrpd:frr ip:iproute2 ping:iputils-ping)
+# peers), iproute2 (namespaces, veth, bridges), ping, nft (accept mode: the daemon drops
+# traffic to a non-owner master's VIPs with nftables).
+TEST_PACKAGES=(tshark:tshark tcpdump:tcpdump keepalived:keepalived /usr/lib/frr/vrrpd:frr ip:iproute2 ping:iputils-ping nft:nftables)
 
 ensure_test_packages() {
     local missing=() entry cmd pkg

@@ -196,6 +196,96 @@ pub enum Error {
         /// What was wrong with the answer.
         detail: String,
     },
+
+    /// The `nft` program is not installed (accept mode off needs it; see [`crate::accept`]).
+    #[error(
+        "{what}: the nft program was not found (in PATH, /usr/sbin or /sbin); install nftables \
+         (Debian/Ubuntu: apt install nftables): it drops traffic to the VIPs of a non-owner \
+         master with accept mode off (no_accept)"
+    )]
+    NftMissing {
+        /// The operation that needed it.
+        what: &'static str,
+    },
+
+    /// `nft` rejected our script for the table.
+    #[error("{what} (nftables table inet {table}): nft failed with {status}: {stderr}")]
+    Nft {
+        /// The operation that failed.
+        what: &'static str,
+        /// Our table's name.
+        table: String,
+        /// How nft exited.
+        status: std::process::ExitStatus,
+        /// What nft printed on stderr.
+        stderr: String,
+    },
+
+    /// `nft` did not finish in time and was killed.
+    #[error(
+        "{what} (nftables table inet {table}): nft did not finish within {timeout:?}; killed it"
+    )]
+    NftTimeout {
+        /// The operation that timed out.
+        what: &'static str,
+        /// Our table's name.
+        table: String,
+        /// How long it was given.
+        timeout: std::time::Duration,
+    },
+
+    /// The string cannot be the name of our nftables table.
+    #[error("{name:?} is not a valid nftables table name: {reason}")]
+    InvalidNftTableName {
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+
+    /// The name chosen for a virtual MAC interface (`use_vmac`) belongs to an interface
+    /// that is not the macvlan vrrp-io would create; it is left untouched.
+    #[error(
+        "interface {name} exists but is not the VRRP macvlan on {parent} with MAC {mac}: \
+         {found}; it is left untouched: remove or rename it, or choose another use_vmac name"
+    )]
+    VmacConflict {
+        /// The name asked for.
+        name: String,
+        /// The parent interface asked for.
+        parent: String,
+        /// The virtual MAC asked for.
+        mac: crate::mac::MacAddr,
+        /// What the existing interface is instead.
+        found: crate::vmac::VmacMismatch,
+    },
+
+    /// A file under /proc/sys could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    Sysctl {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The file.
+        path: String,
+        /// What the kernel said.
+        #[source]
+        source: io::Error,
+    },
+
+    /// Values saved in one network namespace were to be restored from a thread in
+    /// another, where the same interface names may mean other interfaces.
+    #[error(
+        "{what}: the calling thread is in another network namespace than the one the \
+         values were saved in; call it from a thread of that namespace"
+    )]
+    WrongNetworkNamespace {
+        /// The refused operation.
+        what: &'static str,
+    },
+
+    /// A virtual route or rule is invalid as written; the kernel was not asked.
+    #[error("invalid route or rule: {0}")]
+    InvalidRoute(#[from] crate::route::RouteSpecError),
 }
 
 impl Error {

@@ -25,6 +25,7 @@
 //! serve (or test) several namespaces from different threads.
 #![warn(missing_docs)]
 
+pub mod accept;
 pub mod announce;
 mod cmsg;
 pub mod driver;
@@ -34,11 +35,13 @@ mod mac;
 pub mod monitor;
 pub mod netlink;
 pub mod packet;
+pub mod route;
 mod shell;
 pub mod socket;
 mod sys;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+pub mod vmac;
 mod worker;
 
 pub use announce::Announcer;
