@@ -79,6 +79,23 @@ impl<R: Replies> Request<R> {
                 shell.driver().set_track_value(now, &name, id, value);
             }
             Request::Reload(specs, reply) => {
+                let unknown = specs
+                    .iter()
+                    .flat_map(|s| {
+                        std::iter::once(&s.interface)
+                            .chain(s.tracked_interfaces.iter().map(|(_, i)| i))
+                    })
+                    .any(|i| !shell.driver().knows_link(i));
+                if unknown {
+                    // An interface created just before the reload (a macvlan for
+                    // `use_vmac`, say) may not have reached us as a notification yet:
+                    // read the host again rather than refuse it.
+                    if let Ok(snapshot) = crate::Netlink::open()
+                        .and_then(|mut nl| crate::NetlinkMonitor::snapshot(&mut nl))
+                    {
+                        shell.driver().resync(now, &snapshot);
+                    }
+                }
                 let result = shell.driver().reload(now, specs);
                 shell.flush_actions();
                 reply.reply(result);
@@ -273,6 +290,8 @@ pub(crate) fn execute(
     let router = match action {
         Action::AddVips { router, .. }
         | Action::RemoveVips { router, .. }
+        | Action::Filter { router, .. }
+        | Action::Routing { router, .. }
         | Action::Announce { router, .. } => Some(router.clone()),
         Action::Send { .. } | Action::Notify(_) => None,
     };

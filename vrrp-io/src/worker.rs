@@ -5,22 +5,31 @@
 
 use std::collections::HashMap;
 
+use crate::accept::{AcceptFilter, TableName};
 use crate::driver::Action;
 use crate::error::{Error, Result};
 use crate::netlink::Netlink;
 use crate::Announcer;
 
-/// Netlink and one announcer per interface, opened when first needed.
+/// Netlink, one announcer per interface (opened when first needed) and the accept-mode
+/// filter (nftables, touched only when a router needs it).
 pub(crate) struct AddressWorker {
     netlink: Netlink,
     announcers: HashMap<u32, Announcer>,
+    accept: AcceptFilter,
 }
 
 impl AddressWorker {
     pub fn open() -> Result<Self> {
+        let table = TableName::default();
+        // A run that crashed while filtering left its table behind: it would drop the
+        // traffic to VIPs this run holds with accept mode on. Without nft (or without
+        // the right to use it) no table of ours can be there, or nothing can be done.
+        let _ = AcceptFilter::remove_stale(&table);
         Ok(AddressWorker {
             netlink: Netlink::open()?,
             announcers: HashMap::new(),
+            accept: AcceptFilter::new(table),
         })
     }
 
@@ -75,7 +84,57 @@ impl AddressWorker {
                 }
                 result
             }
+            Action::Filter {
+                interface,
+                block,
+                vips,
+                ..
+            } => {
+                let addrs: Vec<std::net::IpAddr> = vips.addrs().collect();
+                if *block {
+                    self.accept.block(interface, &addrs)
+                } else {
+                    self.accept.unblock(interface, &addrs)
+                }
+            }
+            Action::Routing {
+                install, routing, ..
+            } => self.routing(*install, routing),
             Action::Send { .. } | Action::Notify(_) => Ok(()),
         }
+    }
+
+    /// Installs or removes routes and rules: every one is tried, the first failure is
+    /// returned (one unreachable gateway must not keep the other routes out).
+    fn routing(&mut self, install: bool, routing: &crate::driver::Routing) -> Result<()> {
+        let mut first_error = None;
+        let mut note = |r: Result<()>| {
+            if let Err(e) = r {
+                first_error.get_or_insert(e);
+            }
+        };
+        if install {
+            for route in &routing.routes {
+                note(self.netlink.add_route(route, None).map(|_| ()));
+            }
+            for rule in &routing.rules {
+                note(self.netlink.add_rule(rule).map(|_| ()));
+            }
+        } else {
+            for rule in &routing.rules {
+                note(self.netlink.del_rule(rule).map(|_| ()));
+            }
+            for route in &routing.routes {
+                note(self.netlink.del_route(route, None).map(|_| ()));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for AddressWorker {
+    /// Our nftables table goes with us: the shell has released every VIP by now.
+    fn drop(&mut self) {
+        let _ = self.accept.clear();
     }
 }

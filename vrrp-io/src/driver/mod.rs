@@ -61,7 +61,7 @@ mod tests;
 
 pub use types::{
     Action, DriverEvent, HandoverRefusal, HandoverResult, ResumeResult, RouterSpec, RouterStatus,
-    SocketKey, SocketSpec,
+    Routing, SocketKey, SocketSpec,
 };
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -85,6 +85,10 @@ struct Entry {
     name: Arc<str>,
     /// The spec's tracked interfaces, by interface id.
     tracked: Box<[(TrackId, InterfaceId)]>,
+    /// [`RouterSpec::address_interface`], by interface id.
+    address_interface: Option<InterfaceId>,
+    /// [`RouterSpec::routing`], if any.
+    routing: Option<Arc<Routing>>,
 }
 
 /// Every router of a process, with no I/O. See the [module documentation](self).
@@ -390,7 +394,7 @@ impl Driver {
             .copied()
             .collect();
         for key in masters {
-            let Some(link) = self.host.link(self.ifname(&key)) else {
+            let Some(link) = self.host.link(self.vip_ifname(&key)) else {
                 continue;
             };
             let Some(config) = self.routers.get(&key).map(VirtualRouter::config) else {
@@ -508,6 +512,11 @@ impl Driver {
 
     // ----- status -----
 
+    /// Whether the host has a link called `name`, as far as the driver has been told.
+    pub fn knows_link(&self, name: &str) -> bool {
+        self.host.link(name).is_some()
+    }
+
     /// The state of router `name`.
     pub fn state(&self, name: &str) -> Option<State> {
         let key = self.by_name.get(name)?;
@@ -583,11 +592,20 @@ impl Driver {
     fn check(&self, spec: &RouterSpec, ours: &HashSet<IpAddr>) -> Result<()> {
         crate::netlink::validate_ifname(&spec.interface)?;
         spec.config.validate()?;
+        if let Some(name) = &spec.address_interface {
+            crate::netlink::validate_ifname(name)?;
+        }
+        let vip_ifname = spec.address_interface.as_ref().unwrap_or(&spec.interface);
+        for name in [&spec.interface, vip_ifname] {
+            if self.host.link(name).is_none() {
+                return Err(Error::InterfaceNotFound { name: name.clone() });
+            }
+        }
         let link = self
             .host
-            .link(&spec.interface)
+            .link(vip_ifname)
             .ok_or_else(|| Error::InterfaceNotFound {
-                name: spec.interface.clone(),
+                name: vip_ifname.clone(),
             })?;
         for vip in spec.config.held_addresses() {
             if ours.contains(&vip.addr) {
@@ -605,11 +623,12 @@ impl Driver {
     }
 
     fn insert(&mut self, now: Instant, spec: RouterSpec) -> Result<RouterKey> {
+        let vip_ifname = spec.address_interface.as_ref().unwrap_or(&spec.interface);
         let link = self
             .host
-            .link(&spec.interface)
+            .link(vip_ifname)
             .ok_or_else(|| Error::InterfaceNotFound {
-                name: spec.interface.clone(),
+                name: vip_ifname.clone(),
             })?;
         let interface = self.interface_id(&spec.interface);
         // Tracked links start in the state the kernel reported, not a guess.
@@ -640,7 +659,20 @@ impl Driver {
         let tracked = self.register(key, &spec);
         self.sync.assign(key, spec.sync_group.as_deref());
         self.by_name.insert(name.clone(), key);
-        self.entries.insert(key, Entry { name, tracked });
+        let address_interface = spec
+            .address_interface
+            .as_deref()
+            .map(|n| self.interface_id(n));
+        let routing = (!spec.routing.is_empty()).then(|| Arc::new(spec.routing.clone()));
+        self.entries.insert(
+            key,
+            Entry {
+                name,
+                tracked,
+                address_interface,
+                routing,
+            },
+        );
         self.socket_generation += 1;
         Ok(key)
     }
@@ -675,10 +707,20 @@ impl Driver {
                 .get(&key)
                 .map(|r| r.config().held_addresses().map(|v| v.addr).collect())
                 .unwrap_or_default();
+            let before = self.routers.get(&key).map(|r| {
+                (
+                    needs_filter(r),
+                    r.state() == State::Master,
+                    r.config().clone(),
+                )
+            });
             self.routers
                 .with_router(&key, |vr| vr.reconfigure(now, config))
                 .transpose()
                 .map_err(Error::Reconfigure)?;
+            if let Some((was_filtered, true, old)) = before {
+                self.refilter(key, was_filtered, &old);
+            }
             // A link tracked under a kept id may now be another link: the kernel's word
             // counts, not the state the id had.
             for (id, ifname) in &spec.tracked_interfaces {
@@ -691,8 +733,40 @@ impl Driver {
                 self.forget_vip_owner(addr, key);
             }
             let tracked = self.register(key, &spec);
+            let address_interface = spec
+                .address_interface
+                .as_deref()
+                .map(|n| self.interface_id(n));
+            let master = self
+                .routers
+                .get(&key)
+                .is_some_and(|r| r.state() == State::Master);
             if let Some(entry) = self.entries.get_mut(&key) {
                 entry.tracked = tracked;
+                entry.address_interface = address_interface;
+                let old = entry
+                    .routing
+                    .take()
+                    .map(|r| (*r).clone())
+                    .unwrap_or_default();
+                if !spec.routing.is_empty() {
+                    entry.routing = Some(Arc::new(spec.routing.clone()));
+                }
+                if master && old != spec.routing {
+                    // A master swaps only what changed.
+                    for (install, routing) in [
+                        (false, old.minus(&spec.routing)),
+                        (true, spec.routing.minus(&old)),
+                    ] {
+                        if !routing.is_empty() {
+                            self.address_work.push_back(Action::Routing {
+                                router: entry.name.clone(),
+                                install,
+                                routing: Arc::new(routing),
+                            });
+                        }
+                    }
+                }
             }
             self.sync.assign(key, spec.sync_group.as_deref());
             if spec.sync_group.is_none() {
@@ -708,6 +782,46 @@ impl Driver {
         }
         self.by_name.insert(name, key);
         Ok(changed)
+    }
+
+    /// After a master's reconfiguration that turned accept mode on or off: the
+    /// addresses it held under the old config are unblocked if they were filtered, and
+    /// the ones it keeps are blocked if they must be now (the added ones are blocked, and
+    /// the released ones unblocked, as the router's own address work is queued).
+    fn refilter(
+        &mut self,
+        key: RouterKey,
+        was_filtered: bool,
+        old: &vrrp_core::router::RouterConfig,
+    ) {
+        let (Some(router), Some(entry)) = (self.routers.get(&key), self.entries.get(&key)) else {
+            return;
+        };
+        let filtered = needs_filter(router);
+        if filtered == was_filtered {
+            return;
+        }
+        let interface = self.vip_ifname(&key).to_owned();
+        let (block, vips): (bool, Vec<VirtualAddress>) = if was_filtered {
+            (false, old.held_addresses().copied().collect())
+        } else {
+            let now_held: Vec<&VirtualAddress> = router.config().held_addresses().collect();
+            (
+                true,
+                old.held_addresses()
+                    .filter(|v| now_held.contains(v))
+                    .copied()
+                    .collect(),
+            )
+        };
+        if !vips.is_empty() {
+            self.address_work.push_back(Action::Filter {
+                router: entry.name.clone(),
+                interface,
+                block,
+                vips: VipList::from(vips),
+            });
+        }
     }
 
     /// Files router `key` under the links it tracks and the VIPs it holds; returns its
@@ -770,6 +884,18 @@ impl Driver {
             .map_or("", String::as_str)
     }
 
+    /// The name of the interface a router's VIPs go on: its own unless the spec names
+    /// another ([`RouterSpec::address_interface`]).
+    fn vip_ifname(&self, key: &RouterKey) -> &str {
+        match self.entries.get(key).and_then(|e| e.address_interface) {
+            Some(id) => self
+                .interfaces
+                .get(id.0 as usize)
+                .map_or("", String::as_str),
+            None => self.ifname(key),
+        }
+    }
+
     /// Whether the router `key` runs `spec` unchanged. A kept track's `initially_up` is
     /// not a change: the running router knows the track's real state (links as the
     /// kernel reported them, scripts as they last ran).
@@ -779,6 +905,11 @@ impl Driver {
         };
         if *entry.name != *spec.name
             || self.ifname(key) != spec.interface
+            || entry
+                .address_interface
+                .map(|i| self.interfaces[i.0 as usize].as_str())
+                != spec.address_interface.as_deref()
+            || entry.routing.as_deref().cloned().unwrap_or_default() != spec.routing
             || self.sync.group_of(key).map(|g| &**g) != spec.sync_group.as_deref()
             || entry.tracked.len() != spec.tracked_interfaces.len()
             || entry
@@ -852,7 +983,7 @@ impl Driver {
             let Some(router) = self.routers.get(&key) else {
                 continue;
             };
-            if self.ifname(&key) != ifname || router.state() != State::Master {
+            if self.vip_ifname(&key) != ifname || router.state() != State::Master {
                 continue;
             }
             let vip = router
@@ -955,37 +1086,82 @@ impl Driver {
                 }
             }
             match output {
-                Output::Event(event) => self
-                    .notices
-                    .push_back(Action::Notify(DriverEvent::Router { router, event })),
+                Output::Event(event) => {
+                    if let (Some(routing), Event::StateChanged { from, to, .. }) =
+                        (&entry.routing, &event)
+                    {
+                        // Routes follow mastership, after the VIPs they may use.
+                        if *to == State::Master || *from == State::Master {
+                            self.address_work.push_back(Action::Routing {
+                                router: router.clone(),
+                                install: *to == State::Master,
+                                routing: routing.clone(),
+                            });
+                        }
+                    }
+                    self.notices
+                        .push_back(Action::Notify(DriverEvent::Router { router, event }))
+                }
                 address => {
                     // Without the interface the kernel has dropped its addresses already.
-                    let Some(ifindex) = self.host.link(self.ifname(&key)).map(|l| l.ifindex) else {
+                    let Some(ifindex) = self.host.link(self.vip_ifname(&key)).map(|l| l.ifindex)
+                    else {
                         continue;
                     };
-                    self.address_work.push_back(match address {
-                        Output::AddVips(vips) => Action::AddVips {
-                            router,
-                            ifindex,
-                            vips,
-                        },
-                        Output::RemoveVips(vips) => Action::RemoveVips {
-                            router,
-                            ifindex,
-                            vips,
-                        },
-                        Output::Announce(a) => Action::Announce {
-                            router,
-                            ifindex,
-                            vips: a.addresses,
-                            count: a.count,
-                        },
+                    let filter = self
+                        .routers
+                        .get(&key)
+                        .is_some_and(needs_filter)
+                        .then(|| self.vip_ifname(&key).to_owned());
+                    let filter_action = |block: bool, vips: &VipList| {
+                        filter.clone().map(|interface| Action::Filter {
+                            router: router.clone(),
+                            interface,
+                            block,
+                            vips: vips.clone(),
+                        })
+                    };
+                    let actions: [Option<Action>; 2] = match address {
+                        Output::AddVips(vips) => [
+                            filter_action(true, &vips),
+                            Some(Action::AddVips {
+                                router: router.clone(),
+                                ifindex,
+                                vips,
+                            }),
+                        ],
+                        Output::RemoveVips(vips) => [
+                            Some(Action::RemoveVips {
+                                router: router.clone(),
+                                ifindex,
+                                vips: vips.clone(),
+                            }),
+                            filter_action(false, &vips),
+                        ],
+                        Output::Announce(a) => [
+                            Some(Action::Announce {
+                                router: router.clone(),
+                                ifindex,
+                                vips: a.addresses,
+                                count: a.count,
+                            }),
+                            None,
+                        ],
                         Output::Transmit(_) | Output::Event(_) => continue,
-                    });
+                    };
+                    self.address_work.extend(actions.into_iter().flatten());
                 }
             }
         }
     }
+}
+
+/// Whether a router's addresses are filtered while it holds them: accept mode off and
+/// not the address owner (who accepts its own addresses whatever the mode, RFC 9568
+/// section 6.4.3).
+fn needs_filter(router: &VirtualRouter) -> bool {
+    let config = router.config();
+    !config.accept_mode && !config.priority.is_owner()
 }
 
 /// What [`Driver::reload`] did.

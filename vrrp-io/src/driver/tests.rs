@@ -102,6 +102,10 @@ fn kind(a: &Action) -> &'static str {
         Action::AddVips { .. } => "add",
         Action::RemoveVips { .. } => "remove",
         Action::Announce { .. } => "announce",
+        Action::Filter { block: true, .. } => "block",
+        Action::Filter { block: false, .. } => "unblock",
+        Action::Routing { install: true, .. } => "route+",
+        Action::Routing { install: false, .. } => "route-",
         Action::Notify(_) => "notify",
     }
 }
@@ -828,4 +832,136 @@ fn a_reload_can_move_routers_into_and_out_of_a_group() {
     }
     assert_eq!(d.state("VI_OUT"), Some(State::Master));
     assert_eq!(d.state("VI_IN"), Some(State::Backup));
+}
+
+// ----- accept mode -----
+
+fn no_accept(mut s: RouterSpec) -> RouterSpec {
+    s.config.accept_mode = false;
+    s
+}
+
+#[test]
+fn accept_mode_off_blocks_before_adding_and_unblocks_after_removing() {
+    let mut d = host();
+    d.add(
+        Instant::ZERO,
+        no_accept(spec("VI_1", "eth0", 51, "192.168.100.12")),
+    )
+    .expect("starts");
+    let actions = run_until(&mut d, secs(5));
+    let work: Vec<&str> = actions
+        .iter()
+        .map(kind)
+        .filter(|k| *k != "send" && *k != "notify")
+        .collect();
+    assert_eq!(work, ["block", "add", "announce"]);
+    assert!(actions.iter().any(|a| matches!(
+        a,
+        Action::Filter { interface, vips, .. }
+            if interface == "eth0" && vips.addrs().eq([ip("192.168.100.12")])
+    )));
+    d.shutdown(secs(5));
+    let work: Vec<&str> = drain(&mut d, secs(5))
+        .iter()
+        .map(kind)
+        .filter(|k| *k != "send" && *k != "notify")
+        .collect();
+    assert_eq!(work, ["remove", "unblock"]);
+}
+
+#[test]
+fn the_owner_and_accept_mode_on_are_never_filtered() {
+    let mut d = host();
+    let mut owner = no_accept(spec("VI_1", "eth0", 51, "192.168.100.10"));
+    owner.config.priority = Priority::OWNER;
+    d.add(Instant::ZERO, owner).expect("starts");
+    d.add(Instant::ZERO, spec("VI_2", "eth0", 52, "192.168.100.13"))
+        .expect("starts");
+    let actions = run_until(&mut d, secs(5));
+    assert_eq!(d.state("VI_1"), Some(State::Master));
+    assert_eq!(d.state("VI_2"), Some(State::Master));
+    assert!(
+        !actions.iter().any(|a| matches!(a, Action::Filter { .. })),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn a_reload_that_turns_accept_mode_off_on_a_master_blocks_what_it_holds() {
+    let mut d = host();
+    let on = spec("VI_1", "eth0", 51, "192.168.100.12");
+    d.reload(Instant::ZERO, vec![on.clone()]).expect("loads");
+    run_until(&mut d, secs(5));
+    let address_work = |actions: Vec<Action>| -> Vec<&'static str> {
+        actions.iter().map(kind).filter(|k| *k != "send").collect()
+    };
+    d.reload(secs(5), vec![no_accept(on.clone())])
+        .expect("reloads");
+    assert_eq!(address_work(drain(&mut d, secs(5))), ["block"]);
+    d.reload(secs(6), vec![on]).expect("reloads");
+    assert_eq!(address_work(drain(&mut d, secs(6))), ["unblock"]);
+    assert_eq!(d.state("VI_1"), Some(State::Master));
+}
+
+// ----- virtual routes and rules -----
+
+fn with_routes(mut s: RouterSpec) -> RouterSpec {
+    use crate::route::{Prefix, RuleAction, VirtualRoute, VirtualRule};
+    let mut route = VirtualRoute::new("10.9.0.0/16".parse::<Prefix>().expect("prefix"));
+    route.via = Some(ip("192.168.100.1"));
+    s.routing.routes.push(route);
+    s.routing.rules.push(VirtualRule::new(
+        vrrp_core::Family::Ipv4,
+        100,
+        RuleAction::Lookup(100),
+    ));
+    s
+}
+
+#[test]
+fn routes_follow_mastership_after_the_vips() {
+    let mut d = host();
+    d.add(
+        Instant::ZERO,
+        with_routes(spec("VI_1", "eth0", 51, "192.168.100.12")),
+    )
+    .expect("starts");
+    let actions = run_until(&mut d, secs(5));
+    let work: Vec<&str> = actions
+        .iter()
+        .map(kind)
+        .filter(|k| *k != "send" && *k != "notify")
+        .collect();
+    assert_eq!(work, ["add", "announce", "route+"]);
+    d.shutdown(secs(5));
+    let work: Vec<&str> = drain(&mut d, secs(5))
+        .iter()
+        .map(kind)
+        .filter(|k| *k != "send" && *k != "notify")
+        .collect();
+    assert_eq!(work, ["remove", "route-"]);
+}
+
+#[test]
+fn a_reload_swaps_only_the_routes_that_changed_on_a_master() {
+    use crate::route::{Prefix, VirtualRoute};
+    let mut d = host();
+    let first = with_routes(spec("VI_1", "eth0", 51, "192.168.100.12"));
+    d.reload(Instant::ZERO, vec![first.clone()]).expect("loads");
+    run_until(&mut d, secs(5));
+    let mut second = first.clone();
+    second.routing.routes[0] = VirtualRoute::new("10.8.0.0/16".parse::<Prefix>().expect("prefix"));
+    d.reload(secs(5), vec![second]).expect("reloads");
+    let routing: Vec<(bool, usize, usize)> = drain(&mut d, secs(5))
+        .iter()
+        .filter_map(|a| match a {
+            Action::Routing {
+                install, routing, ..
+            } => Some((*install, routing.routes.len(), routing.rules.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(routing, [(false, 1, 0), (true, 1, 0)], "the rule stays");
+    assert_eq!(d.state("VI_1"), Some(State::Master));
 }

@@ -12,6 +12,7 @@ use vrrp_core::wire::ChecksumForm;
 use vrrp_core::{Centiseconds, Family, InterfaceId, Priority, VirtualAddress, Vrid};
 
 use crate::error::Error;
+use crate::route::{VirtualRoute, VirtualRule};
 
 /// Everything the driver needs to run one virtual router.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,13 @@ pub struct RouterSpec {
     /// `track_interface`, and usually the router's own interface with weight 0, which
     /// puts it in Fault while the link is down (see [`RouterSpec::new`]).
     pub tracked_interfaces: Vec<(TrackId, String)>,
+    /// Routes and rules installed while the router is master and removed when it
+    /// leaves (keepalived's `virtual_routes` and `virtual_rules`).
+    pub routing: Routing,
+    /// Where the VIPs go when not on `interface`: a macvlan with the virtual MAC while
+    /// adverts stay on its parent (keepalived's `use_vmac` with `vmac_xmit_base`). Track
+    /// it too (weight 0), or a master whose VIP interface vanished keeps advertising.
+    pub address_interface: Option<String>,
     /// The sync group the router belongs to (keepalived's `vrrp_sync_group`), if any:
     /// its members change state together. Set with [`RouterSpec::in_sync_group`].
     pub sync_group: Option<String>,
@@ -95,7 +103,44 @@ impl RouterSpec {
             tracked_interfaces: vec![(Self::OWN_INTERFACE, interface.clone())],
             interface,
             config,
+            routing: Routing::default(),
+            address_interface: None,
             sync_group: None,
+        }
+    }
+}
+
+/// What a master installs besides its addresses: keepalived's `virtual_routes` and
+/// `virtual_rules`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    /// Routes, installed in this order.
+    pub routes: Vec<VirtualRoute>,
+    /// Policy rules, installed after the routes.
+    pub rules: Vec<VirtualRule>,
+}
+
+impl Routing {
+    /// Nothing to install.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty() && self.rules.is_empty()
+    }
+
+    /// What `self` has and `other` has not.
+    pub fn minus(&self, other: &Routing) -> Routing {
+        Routing {
+            routes: self
+                .routes
+                .iter()
+                .filter(|r| !other.routes.contains(r))
+                .cloned()
+                .collect(),
+            rules: self
+                .rules
+                .iter()
+                .filter(|r| !other.rules.contains(r))
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -159,6 +204,31 @@ pub enum Action {
         ifindex: u32,
         /// The addresses.
         vips: VipList,
+    },
+    /// Accept mode off (RFC 9568 section 6.1; keepalived's `no_accept`): drop
+    /// (`block`) or stop dropping packets addressed to these VIPs. A block comes before
+    /// the VIPs are added and an unblock after they are removed, so a non-owner master
+    /// never accepts traffic for them. Blocks and unblocks of one router balance.
+    Filter {
+        /// The router's name.
+        router: Arc<str>,
+        /// The interface the VIPs are on.
+        interface: String,
+        /// Drop (true) or accept again (false).
+        block: bool,
+        /// The addresses.
+        vips: VipList,
+    },
+    /// Install (`install`) or remove a master's routes and rules: installed after its
+    /// VIPs are added (a route may take a VIP as its source), removed after they are.
+    /// Rules go in after the routes and out before them.
+    Routing {
+        /// The router's name.
+        router: Arc<str>,
+        /// Install (true) or remove (false).
+        install: bool,
+        /// What.
+        routing: Arc<Routing>,
     },
     /// Gratuitous ARP / unsolicited NA for these VIPs, `count` times each.
     Announce {
