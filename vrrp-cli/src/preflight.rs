@@ -64,7 +64,11 @@ pub fn check(config: &Config, host: HostChecks) -> Vec<Diagnostic> {
             Some(netlink) => spec::instance_spec(
                 config,
                 inst,
-                &mut spec::host_primary(netlink),
+                // The parent's address: a `use_vmac` macvlan does not exist until `run`
+                // makes it, and an IPv6 one gets the parent's link-local address then.
+                &mut |inst: &VrrpInstance, vips: &[IpAddr]| {
+                    vrrp_io::primary_address(netlink, &inst.interface, inst.family, vips)
+                },
                 &script_up,
                 &mut tracks,
             ),
@@ -166,6 +170,29 @@ fn check_on_host(
     let mut driver = Driver::new();
     for event in &snapshot {
         driver.handle_net(Instant::ZERO, event);
+    }
+    // `run` creates the `use_vmac` macvlans before the routers: stand-ins for them, on
+    // parents that exist.
+    for (i, (inst, _)) in specs.iter().enumerate() {
+        let Some(vmac) = &inst.vmac else {
+            continue;
+        };
+        if driver.knows_link(&vmac.name) || !driver.knows_link(&inst.interface) {
+            continue;
+        }
+        let link = vrrp_io::netlink::Link {
+            index: u32::MAX - i as u32,
+            name: vmac.name.clone(),
+            mac: None,
+            mtu: None,
+            loopback: false,
+            state: vrrp_io::netlink::LinkState {
+                admin_up: true,
+                carrier: true,
+                oper: vrrp_io::netlink::OperState::Up,
+            },
+        };
+        driver.handle_net(Instant::ZERO, &vrrp_io::NetEvent::Link(link));
     }
     let on_host: Vec<IpAddr> = snapshot
         .iter()

@@ -630,14 +630,6 @@ fn sync_group_errors_name_the_member_and_where() {
 }
 
 #[test]
-fn use_vmac_is_skipped_with_a_warning() {
-    let parsed = parse(&instance(&format!("{MINIMAL}    use_vmac\n")));
-    let d = only(&parsed, Severity::Warning);
-    assert_eq!((d.line, d.column), (7, 5));
-    assert!(d.message.starts_with("`use_vmac` is not supported"), "{d}");
-}
-
-#[test]
 fn virtual_server_is_skipped_whole() {
     let parsed = parse(
         "virtual_server 10.0.0.1 80 {\n    real_server 10.0.1.1 80 {\n        prority_typo_inside_is_not_looked_at 1\n    }\n}\n",
@@ -1093,4 +1085,146 @@ fn track_file_reads_keepalived_s_directives_under_both_names() {
     assert_eq!(tracked[1].weight, Some(5));
     let bad = parse("track_file x {\n    weight 2\n}\n");
     assert!(bad.errors().any(|d| d.message.contains("has no `file`")));
+}
+
+// ----- strict mode, use_vmac ------------------------------------------------------------
+
+#[test]
+fn strict_mode_drops_what_keepalived_drops_and_refuses_unicast() {
+    let parsed = parse(&format!(
+        "global_defs {{\n    vrrp_strict\n}}\n{}",
+        instance(&format!(
+            "{MINIMAL}    state MASTER\n    priority 100\n    preempt_delay 5\n    version 2\n    accept\n"
+        ))
+    ));
+    assert!(!parsed.has_errors(), "{:#?}", parsed.diagnostics);
+    let messages: Vec<&str> = parsed.warnings().map(|d| d.message.as_str()).collect();
+    for expected in [
+        "preempt_delay is ignored in strict mode",
+        "state MASTER without priority 255 is read as BACKUP in strict mode",
+        "`accept` is ignored for VRRPv2 in strict mode",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.starts_with(expected)),
+            "{expected}: {messages:#?}"
+        );
+    }
+    let inst = &parsed.config.instances[0];
+    assert!(inst.strict);
+    assert!(!inst.accept, "no accept mode in strict mode");
+    assert_eq!(inst.preempt_delay, std::time::Duration::ZERO);
+
+    let parsed = parse(&instance(&format!(
+        "{MINIMAL}    strict_mode\n    unicast_peer {{\n        192.168.100.2\n    }}\n"
+    )));
+    let d = only(&parsed, Severity::Error);
+    assert_diag(
+        &d,
+        Severity::Error,
+        9,
+        9,
+        "unicast peers are not allowed in strict mode (RFC adverts are multicast), as in keepalived",
+    );
+}
+
+#[test]
+fn use_vmac_with_and_without_a_name() {
+    let parsed = parse(&instance(&format!("{MINIMAL}    use_vmac\n")));
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    let vmac = parsed.config.instances[0].vmac.clone().unwrap();
+    assert_eq!((vmac.name.as_str(), vmac.xmit_base), ("vrrp.51", false));
+
+    let parsed = parse(&instance(&format!(
+        "{MINIMAL}    use_vmac gw0\n    vmac_xmit_base\n"
+    )));
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    let vmac = parsed.config.instances[0].vmac.clone().unwrap();
+    assert_eq!((vmac.name.as_str(), vmac.xmit_base), ("gw0", true));
+
+    // A name that is no interface name, and keepalived's MAC argument.
+    let parsed = parse(&instance(&format!(
+        "{MINIMAL}    use_vmac a/b 00:00:5e:00:01:33\n"
+    )));
+    let errors: Vec<_> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| (d.line, d.column, d.message.clone()))
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert_eq!((errors[0].0, errors[0].1), (7, 14));
+    assert!(errors[1]
+        .2
+        .contains("a MAC address (`00:00:5e:00:01:33`) is not supported"));
+
+    // Unicast adverts go from the base interface, as keepalived decides.
+    let parsed = parse(&instance(&format!(
+        "{MINIMAL}    use_vmac\n    unicast_peer {{\n        192.168.100.2\n    }}\n"
+    )));
+    let d = only(&parsed, Severity::Warning);
+    assert!(d.message.contains("`vmac_xmit_base` implied"), "{d}");
+    assert!(parsed.config.instances[0].vmac.as_ref().unwrap().xmit_base);
+}
+
+#[test]
+fn virtual_routes_and_rules_as_keepalived_s_manual_writes_them() {
+    let parsed = parse(&instance(&format!(
+        "{MINIMAL}    virtual_routes {{\n\
+         \x20       src 192.168.100.1 to 192.168.109.0/24 via 192.168.200.254 dev eth1\n\
+         \x20       192.168.111.0/24 dev eth2 no_track\n\
+         \x20       blackhole 192.168.114.0/24\n\
+         \x20       192.168.115.0/24 metric 5 table 100\n\
+         \x20   }}\n\
+         \x20   virtual_rules {{\n\
+         \x20       from 192.168.2.0/24 table 1 preference 100\n\
+         \x20       to 192.168.2.0/24 table 1 no_track preference 101\n\
+         \x20   }}\n"
+    )));
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    let vi = &parsed.config.instances[0];
+    let routes: Vec<String> = vi.virtual_routes.iter().map(|r| r.to_string()).collect();
+    assert_eq!(
+        routes,
+        [
+            "192.168.109.0/24 via 192.168.200.254 dev eth1 src 192.168.100.1",
+            "192.168.111.0/24 dev eth2",
+            "blackhole 192.168.114.0/24",
+            // No gateway and no device: the instance's interface.
+            "192.168.115.0/24 dev eth0 table 100 metric 5",
+        ]
+    );
+    assert!(vi.virtual_routes[1].no_track);
+    let rules: Vec<String> = vi.virtual_rules.iter().map(|r| r.to_string()).collect();
+    assert_eq!(
+        rules,
+        [
+            "from 192.168.2.0/24 pref 100 lookup 1",
+            "from all to 192.168.2.0/24 pref 101 lookup 1",
+        ]
+    );
+    assert!(vi.virtual_rules[1].no_track);
+}
+
+#[test]
+fn virtual_route_options_we_do_not_implement_are_errors_not_skipped() {
+    let parsed = parse(&instance(&format!(
+        "{MINIMAL}    virtual_routes {{\n        192.168.113.0/24 via 192.168.200.254 or 192.168.100.254 dev eth1\n        192.168.100.0/24 table 6909 nexthop via 192.168.101.1 dev wlan0\n    }}\n"
+    )));
+    let errors: Vec<&Diagnostic> = parsed.errors().collect();
+    assert_eq!(errors.len(), 2, "{:#?}", parsed.diagnostics);
+    assert_diag(
+        errors[0],
+        Severity::Error,
+        8,
+        46,
+        "route option `or` is not supported",
+    );
+    assert_diag(
+        errors[1],
+        Severity::Error,
+        9,
+        37,
+        "route option `nexthop` is not supported",
+    );
+    assert!(parsed.config.instances[0].virtual_routes.is_empty());
 }

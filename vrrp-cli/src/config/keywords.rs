@@ -239,8 +239,8 @@ pub(crate) fn global_class(word: &str) -> Option<Class> {
     }
 }
 
-/// `vrrp_instance`: what we implement (`use_vmac` and `smtp_alert` are recognised and
-/// skipped with their own warnings).
+/// `vrrp_instance`: what we implement (`smtp_alert` is recognised and skipped with its
+/// own warning).
 pub(crate) const INSTANCE_SUPPORTED: &[&str] = &[
     "state",
     "interface",
@@ -275,9 +275,12 @@ pub(crate) const INSTANCE_SUPPORTED: &[&str] = &[
     "skip_check_adv_addr",
     "check_unicast_src",
     "use_vmac",
+    "vmac_xmit_base",
     "smtp_alert",
     "track_process",
     "track_file",
+    "virtual_routes",
+    "virtual_rules",
 ];
 
 /// `vrrp_instance`: other directives keepalived 2.2 knows, skipped with a warning.
@@ -293,8 +296,6 @@ pub(crate) const INSTANCE_UNSUPPORTED: &[&str] = &[
     "no_virtual_ipaddress",
     "promote_secondaries",
     "linkbeat_use_polling",
-    "virtual_routes",
-    "virtual_rules",
     "debug",
     "notify_deleted",
     "notify_master_rx_lower_pri",
@@ -313,7 +314,6 @@ pub(crate) const INSTANCE_UNSUPPORTED: &[&str] = &[
     "owner_ignore_adverts",
     "kernel_rx_buf_size",
     "use_vmac_addr",
-    "vmac_xmit_base",
     "use_ipvlan",
     "auth_hmac",
 ];

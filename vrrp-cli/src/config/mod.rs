@@ -43,6 +43,8 @@
 mod diag;
 mod keywords;
 mod lexer;
+#[cfg(test)]
+mod migration_table;
 mod model;
 mod parser;
 mod suggest;
@@ -56,7 +58,7 @@ use std::sync::Arc;
 pub use diag::{Diagnostic, Location, Severity, MAX_DIAGNOSTICS};
 pub use model::{
     Command, Config, Garp, GlobalDefs, InitialState, Notify, NotifyScript, ScriptUser, SyncGroup,
-    TrackInterface, TrackScript, VirtualAddress, VrrpInstance, VrrpScript,
+    TrackInterface, TrackScript, VirtualAddress, Vmac, VrrpInstance, VrrpScript,
 };
 
 /// keepalived's default configuration file, which `vrrp` reads by default too.

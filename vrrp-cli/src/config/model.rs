@@ -356,6 +356,12 @@ pub struct VrrpInstance {
     pub virtual_ipaddress: Vec<VirtualAddress>,
     /// `virtual_ipaddress_excluded`: added when master but not carried in adverts.
     pub virtual_ipaddress_excluded: Vec<VirtualAddress>,
+    /// `virtual_routes { ... }`: routes installed while master, removed otherwise. A
+    /// route that needs a device and names none (no gateway, or `onlink`) has the
+    /// instance's interface.
+    pub virtual_routes: Vec<vrrp_io::route::VirtualRoute>,
+    /// `virtual_rules { ... }`: policy rules installed while master, removed otherwise.
+    pub virtual_rules: Vec<vrrp_io::route::VirtualRule>,
     /// `unicast_src_ip`: source address of unicast adverts.
     pub unicast_src_ip: Option<IpAddr>,
     /// `unicast_peer { ... }`: send adverts to these addresses instead of the multicast
@@ -387,6 +393,20 @@ pub struct VrrpInstance {
     pub skip_check_adv_addr: bool,
     /// `check_unicast_src` or `global_defs vrrp_check_unicast_src`.
     pub check_unicast_src: bool,
+    /// `use_vmac [NAME]` (with `vmac_xmit_base`): the VIPs go on a macvlan with the
+    /// virtual MAC.
+    pub vmac: Option<Vmac>,
+}
+
+/// `use_vmac`: a macvlan on the instance's interface with the virtual MAC
+/// (00:00:5e:00:01:VRID, or 00:00:5e:00:02:VRID for IPv6) that holds the VIPs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vmac {
+    /// The macvlan's name: as written, else keepalived's `vrrp.VRID`.
+    pub name: String,
+    /// `vmac_xmit_base`: adverts go from and are read on the instance's own interface
+    /// rather than the macvlan.
+    pub xmit_base: bool,
 }
 
 impl VrrpInstance {

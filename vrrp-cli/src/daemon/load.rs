@@ -14,6 +14,7 @@ use super::notify::InstanceNotify;
 use super::notify_fifo::NotifyFifo;
 use super::process_track::{ProcessFeed, ProcessSpec, ProcessTracker};
 use super::scripts::{self, RunAs};
+use super::vmacs::Vmacs;
 use super::{script_security, spec, DaemonError};
 use crate::config::{self, Config};
 
@@ -49,6 +50,8 @@ pub(super) struct LoadContext<'a> {
     pub(super) carried: CarriedState<'a>,
     pub(super) feed: &'a SharedFeed,
     pub(super) host_netns: &'a Path,
+    /// The `use_vmac` macvlans: created here, before the routers that run on them.
+    pub(super) vmacs: &'a Mutex<Vmacs>,
 }
 
 pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonError> {
@@ -56,6 +59,7 @@ pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonEr
         carried,
         feed,
         host_netns,
+        vmacs,
     } = *cx;
     let parsed = config::load(path)?;
     let (config, warnings) = parsed.into_result().map_err(DaemonError::Config)?;
@@ -98,6 +102,12 @@ pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonEr
     let (processes, process_states) = track_processes(&config, feed, host_netns);
     let files = track_files(&config, feed);
     let mut netlink = Netlink::open()?;
+    // The macvlans first: the routers run on them, and an IPv6 router's advert source is
+    // the link-local address given to its macvlan.
+    vmacs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .ensure(&config, &mut netlink)?;
     // A refused script is not tracked at all (`None`), nor a process tracker that could
     // not start.
     let plan = spec::plan(
@@ -226,11 +236,13 @@ pub(super) fn load_guarded(
     host_netns: &Path,
     running: Vec<scripts::ScriptState>,
     feed: &SharedFeed,
+    vmacs: &Arc<Mutex<Vmacs>>,
 ) -> Result<Loaded, String> {
     const LOAD_STACK: usize = 16 * 1024 * 1024;
     let (tx, rx) = std::sync::mpsc::channel();
     let path = path.to_path_buf();
     let feed = feed.clone();
+    let vmacs = vmacs.clone();
     let host_netns = host_netns.to_path_buf();
     std::thread::Builder::new()
         .name("reload".into())
@@ -243,6 +255,7 @@ pub(super) fn load_guarded(
                 carried: &carried,
                 feed: &feed,
                 host_netns: &host_netns,
+                vmacs: &vmacs,
             };
             let _ = tx.send(load(&path, &cx).map_err(|e| e.to_string()));
         })

@@ -15,6 +15,7 @@ pub mod script_security;
 pub mod scripts;
 pub mod spec;
 pub mod status;
+mod vmacs;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -128,14 +129,24 @@ fn start_checkers(loaded: &Loaded, handle: &Handle) -> Vec<Checker> {
 pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     limit_heap_retention();
     let feed = SharedFeed::default();
-    let mut loaded = load(
+    let vmacs = Arc::new(Mutex::new(vmacs::Vmacs::default()));
+    let loaded = load(
         &opts.config,
         &LoadContext {
             carried: &|_, _| None,
             feed: &feed,
             host_netns: &opts.host_netns,
+            vmacs: &vmacs,
         },
-    )?;
+    );
+    let mut loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            // Macvlans made for a configuration that cannot run go again.
+            vmacs.lock().unwrap_or_else(|e| e.into_inner()).remove_all();
+            return Err(e);
+        }
+    };
     // Claim the status socket before touching any address: a second daemon with the same
     // socket (most likely the same configuration) must stop here.
     let status_error = |source| DaemonError::StatusSocket {
@@ -174,6 +185,7 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
         feed,
         processes: Mutex::new(loaded.processes.take()),
         files: Mutex::new(loaded.files.take()),
+        vmacs: vmacs.clone(),
     });
     status::serve(
         &status_socket,
@@ -235,6 +247,8 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     return_free_memory();
     raise_scheduling_priority();
     let result = event_loop.run();
+    // The routers are gone and their VIPs released: their macvlans can go too.
+    vmacs.lock().unwrap_or_else(|e| e.into_inner()).remove_all();
     // Removes the socket file unless another daemon has taken the path over since.
     drop(status_socket);
     result?;
@@ -307,6 +321,7 @@ struct Running {
     feed: SharedFeed,
     processes: Mutex<Option<ProcessTracker>>,
     files: Mutex<Option<file_track::FileTracker>>,
+    vmacs: Arc<Mutex<vmacs::Vmacs>>,
 }
 
 fn reload(path: &Path, host_netns: &Path, running: &Running) {
@@ -318,6 +333,7 @@ fn reload(path: &Path, host_netns: &Path, running: &Running) {
         feed,
         processes,
         files,
+        vmacs,
     } = running;
     tracing::info!("SIGHUP: reloading {}", path.display());
     let states: Vec<scripts::ScriptState> = checkers
@@ -326,7 +342,7 @@ fn reload(path: &Path, host_netns: &Path, running: &Running) {
         .iter()
         .map(Checker::state)
         .collect();
-    let mut loaded = match load_guarded(path, host_netns, states, feed) {
+    let mut loaded = match load_guarded(path, host_netns, states, feed, vmacs) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!("reload failed, keeping the running configuration: {e}");
@@ -353,6 +369,11 @@ fn reload(path: &Path, host_netns: &Path, running: &Running) {
             return;
         }
     }
+    // Routers of macvlans no longer configured have shut down: remove those.
+    vmacs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(&loaded.config);
     track_names.replace(status::TrackNames::from_plan(&loaded.plan));
     if let Ok(mut f) = feed.lock() {
         f.attach(

@@ -17,6 +17,8 @@ const FIRST_INTERFACE_TRACK: u32 = 1;
 const FIRST_SCRIPT_TRACK: u32 = 1_000;
 const FIRST_PROCESS_TRACK: u32 = 2_000;
 const FIRST_FILE_TRACK: u32 = 3_000;
+/// The track id of a `use_vmac` + `vmac_xmit_base` instance's macvlan (its VIPs' home).
+pub const VMAC_TRACK: u32 = 4_000;
 
 /// Which instance tracks which script, under which id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +160,17 @@ pub type PrimaryResolver<'a> =
 pub fn host_primary(
     netlink: &mut Netlink,
 ) -> impl FnMut(&VrrpInstance, &[IpAddr]) -> Result<IpAddr, vrrp_io::Error> + '_ {
-    move |inst, vips| vrrp_io::primary_address(netlink, &inst.interface, inst.family, vips)
+    move |inst, vips| vrrp_io::primary_address(netlink, advert_interface(inst), inst.family, vips)
+}
+
+/// The interface an instance's adverts go from: its own, or with `use_vmac` (without
+/// `vmac_xmit_base`) the macvlan, which carries the IPv6 link-local source the daemon gave
+/// it (an IPv4 macvlan has no address: adverts leave it from the parent's).
+fn advert_interface(inst: &VrrpInstance) -> &str {
+    match &inst.vmac {
+        Some(v) if !v.xmit_base && inst.family == vrrp_core::Family::Ipv6 => &v.name,
+        _ => &inst.interface,
+    }
 }
 
 /// One instance's spec, as [`plan`] builds it; `primary` finds the advert source when
@@ -248,11 +260,40 @@ pub fn instance_spec(
             reverse,
         });
     }
+    // use_vmac: the router runs on the macvlan (adverts, VIPs, ARP all from the virtual
+    // MAC), or with vmac_xmit_base keeps its adverts on the parent and puts only the VIPs
+    // on the macvlan, which it then tracks too.
+    let (interface, address_interface) = match &inst.vmac {
+        Some(v) if v.xmit_base => {
+            let id = TrackId(VMAC_TRACK);
+            rc.tracks.push(TrackConfig {
+                id,
+                weight: 0,
+                initially_up: true,
+            });
+            tracked_interfaces.push((id, v.name.clone()));
+            (inst.interface.clone(), Some(v.name.clone()))
+        }
+        Some(v) => {
+            for (id, name) in &mut tracked_interfaces {
+                if *id == OWN_INTERFACE {
+                    name.clone_from(&v.name);
+                }
+            }
+            (v.name.clone(), None)
+        }
+        None => (inst.interface.clone(), None),
+    };
     let spec = RouterSpec {
         name: inst.name.clone(),
-        interface: inst.interface.clone(),
+        interface,
         config: rc,
         tracked_interfaces,
+        routing: vrrp_io::driver::Routing {
+            routes: inst.virtual_routes.clone(),
+            rules: inst.virtual_rules.clone(),
+        },
+        address_interface,
         sync_group: None,
     };
     Ok(match config.sync_group_of(&inst.name) {

@@ -34,6 +34,8 @@ pub(super) struct RawInstance {
     pub(super) auth: Option<(Auth, Pos)>,
     pub(super) vips: Vec<(VirtualAddress, Pos)>,
     pub(super) evips: Vec<(VirtualAddress, Pos)>,
+    pub(super) virtual_routes: Vec<vrrp_io::route::VirtualRoute>,
+    pub(super) virtual_rules: Vec<super::routes::RawRule>,
     pub(super) unicast_src_ip: Option<(IpAddr, Pos)>,
     pub(super) unicast_peers: Vec<(IpAddr, Pos)>,
     pub(super) track_scripts: Vec<(TrackScript, Pos)>,
@@ -51,6 +53,9 @@ pub(super) struct RawInstance {
     pub(super) strict: bool,
     pub(super) skip_check_adv_addr: bool,
     pub(super) check_unicast_src: bool,
+    /// `use_vmac [NAME]`: the name if given, and where.
+    pub(super) use_vmac: Option<(Option<String>, Pos)>,
+    pub(super) vmac_xmit_base: bool,
 }
 
 impl RawInstance {
@@ -71,6 +76,8 @@ impl RawInstance {
             auth: None,
             vips: Vec::new(),
             evips: Vec::new(),
+            virtual_routes: Vec::new(),
+            virtual_rules: Vec::new(),
             unicast_src_ip: None,
             unicast_peers: Vec::new(),
             track_scripts: Vec::new(),
@@ -88,6 +95,8 @@ impl RawInstance {
             strict: false,
             skip_check_adv_addr: false,
             check_unicast_src: false,
+            use_vmac: None,
+            vmac_xmit_base: false,
         }
     }
 }
@@ -143,6 +152,8 @@ impl Parser<'_> {
                 | "unicast_peer"
                 | "track_script"
                 | "track_interface"
+                | "virtual_routes"
+                | "virtual_rules"
         );
         if !repeatable {
             seen.check(self.sink, kw);
@@ -218,6 +229,8 @@ impl Parser<'_> {
                 }
             }
             "virtual_ipaddress" | "virtual_ipaddress_excluded" => self.instance_vips(inst, st),
+            "virtual_routes" => self.instance_routes(inst, st),
+            "virtual_rules" => self.instance_rules(inst, st),
             "unicast_src_ip" => {
                 if let Some(v) = self.one_arg(st, "an IP address", "unicast_src_ip 192.168.1.2") {
                     if let Some(a) = self.address(v, "unicast_src_ip") {
@@ -263,11 +276,8 @@ impl Parser<'_> {
             "strict_mode" => inst.strict = self.flag(st),
             "skip_check_adv_addr" => inst.skip_check_adv_addr = self.flag(st),
             "check_unicast_src" => inst.check_unicast_src = self.flag(st),
-            "use_vmac" => self.warn(
-                &kw.pos,
-                "`use_vmac` is not supported: skipped; the virtual addresses go on the interface itself with its own MAC",
-                "remove it; peers learn the new master's MAC from the gratuitous ARPs / unsolicited NAs sent at takeover",
-            ),
+            "use_vmac" => self.instance_use_vmac(inst, st),
+            "vmac_xmit_base" => inst.vmac_xmit_base = self.flag(st),
             "smtp_alert" => self.warn(
                 &kw.pos,
                 "`smtp_alert` skipped: not VRRP (vrrp sends no e-mail)",

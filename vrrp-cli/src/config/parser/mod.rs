@@ -17,9 +17,12 @@ mod instance;
 mod instance_blocks;
 mod process;
 mod resolve;
+mod routes;
 mod script;
+mod strict;
 mod sync_group;
 mod values;
+mod vmac;
 
 use std::collections::HashMap;
 

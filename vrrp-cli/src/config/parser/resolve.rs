@@ -44,6 +44,11 @@ impl Parser<'_> {
         let version = self.version(&raw, family);
         let advert_int = self.advert_int(&raw, version);
         let strict = raw.strict || self.global.vrrp_strict;
+        let raw = if strict {
+            self.apply_strict(raw, version)
+        } else {
+            raw
+        };
         let auth = self.auth(&raw, version, strict);
         let priority = self.priority(&raw);
         self.check_nopreempt(&raw, priority);
@@ -57,6 +62,14 @@ impl Parser<'_> {
             _ => return None,
         };
         self.check_vip_devices(&raw.vips, &raw.evips, &interface);
+        let vmac = self.instance_vmac(
+            &raw.use_vmac,
+            raw.vmac_xmit_base,
+            !raw.unicast_peers.is_empty(),
+            &raw.pos,
+            vrid,
+        );
+        let virtual_routes = super::routes::with_instance_device(raw.virtual_routes, &interface);
         let g = &self.global;
         let instance = VrrpInstance {
             name: raw.name,
@@ -78,6 +91,8 @@ impl Parser<'_> {
             auth,
             virtual_ipaddress: raw.vips.into_iter().map(|(v, _)| v).collect(),
             virtual_ipaddress_excluded: raw.evips.into_iter().map(|(v, _)| v).collect(),
+            virtual_routes,
+            virtual_rules: raw.virtual_rules.into_iter().map(|r| r.rule).collect(),
             unicast_src_ip: raw.unicast_src_ip.map(|(a, _)| a),
             unicast_peers: raw.unicast_peers.into_iter().map(|(a, _)| a).collect(),
             track_scripts: raw.track_scripts.into_iter().map(|(t, _)| t).collect(),
@@ -100,6 +115,7 @@ impl Parser<'_> {
             strict,
             skip_check_adv_addr: raw.skip_check_adv_addr || g.vrrp_skip_check_adv_addr,
             check_unicast_src: raw.check_unicast_src || g.vrrp_check_unicast_src,
+            vmac,
         };
         Some((instance, vrid_pos))
     }

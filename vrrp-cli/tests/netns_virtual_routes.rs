@@ -1,0 +1,80 @@
+//! `virtual_routes`, `virtual_rules` and `virtual_ipaddress_excluded` on running daemons:
+//! installed on the master only, moved to the backup when it takes over, removed by a
+//! stopped daemon.
+//!
+//! Needs root (prints `SKIPPED` otherwise).
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+mod lab;
+
+use std::time::Duration;
+
+use lab::{wait_until, Lab, VIP4};
+
+const EVIP: &str = "192.168.100.60";
+
+fn conf(priority: u8) -> String {
+    format!(
+        "global_defs {{\n    vrrp_version 3\n}}\n\
+         vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority {priority}\n    advert_int 0.1\n\
+         \x20   virtual_ipaddress {{\n        {VIP4}/24\n    }}\n\
+         \x20   virtual_ipaddress_excluded {{\n        {EVIP}/24\n        fd00:100::60/64\n    }}\n\
+         \x20   virtual_routes {{\n        10.9.0.0/16 via 192.168.100.100 dev eth0 table 100 metric 7\n        blackhole 10.8.0.0/16\n        src {VIP4} 10.7.0.0/16 via 192.168.100.100\n    }}\n\
+         \x20   virtual_rules {{\n        from {VIP4} table 100 preference 1000\n    }}\n}}\n"
+    )
+}
+
+/// What router `k` has installed of the configuration's routes, rules and eVIPs.
+fn installed(lab: &Lab, k: usize) -> [bool; 5] {
+    let ns = lab.router_ns(k);
+    let all = lab.ip(&ns, &["route", "show", "table", "all"]);
+    let main = lab.ip(&ns, &["route", "show"]);
+    let rules = lab.ip(&ns, &["rule", "show"]);
+    let addrs = lab.ip(&ns, &["addr", "show", "dev", "eth0"]);
+    [
+        all.lines().any(|l| {
+            l.starts_with("10.9.0.0/16 via 192.168.100.100 dev eth0 table 100")
+                && l.contains("metric 7")
+        }),
+        main.contains("blackhole 10.8.0.0/16"),
+        main.contains(&format!(
+            "10.7.0.0/16 via 192.168.100.100 dev eth0 proto keepalived src {VIP4}"
+        )) || main.contains(&format!(
+            "10.7.0.0/16 via 192.168.100.100 dev eth0 proto 18 src {VIP4}"
+        )),
+        rules.contains(&format!("1000:\tfrom {VIP4} lookup 100")),
+        addrs.contains(&format!("{EVIP}/24")) && addrs.contains("fd00:100::60/64"),
+    ]
+}
+
+#[test]
+fn routes_rules_and_excluded_addresses_follow_mastership() {
+    require_root!();
+    let mut lab = Lab::new(2);
+    let r0 = lab.start_vrrp(0, &conf(150));
+    let r1 = lab.start_vrrp(1, &conf(100));
+    assert!(
+        wait_until(Duration::from_secs(10), || installed(&lab, 0) == [true; 5]
+            && installed(&lab, 1) == [false; 5]),
+        "r0 {:?} r1 {:?}\n{}\n{}\n{}",
+        installed(&lab, 0),
+        installed(&lab, 1),
+        lab.ip(&lab.router_ns(0), &["route", "show", "table", "all"]),
+        lab.log(r0),
+        lab.log(r1)
+    );
+    lab.stop(r0);
+    assert!(
+        wait_until(Duration::from_secs(10), || installed(&lab, 1) == [true; 5]),
+        "r1 {:?}\n{}",
+        installed(&lab, 1),
+        lab.log(r1)
+    );
+    assert_eq!(
+        installed(&lab, 0),
+        [false; 5],
+        "a stopped daemon removes them"
+    );
+    assert!(lab.has_address(1, VIP4));
+}
