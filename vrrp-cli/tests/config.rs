@@ -885,7 +885,6 @@ fn big_keepalived_conf_parses_with_warnings_only() {
         "`smtp_connect_timeout` skipped: not VRRP",
         "`lvs_flush` skipped: not VRRP",
         "`enable_snmp_vrrp` skipped: not VRRP",
-        "`vrrp_garp_interval` in global_defs is not supported yet; skipped",
         "`virtual_server_group` skipped: not VRRP",
         "`virtual_server` skipped: not VRRP",
         "`static_ipaddress` in the top level is not supported yet; skipped",
@@ -898,6 +897,7 @@ fn big_keepalived_conf_parses_with_warnings_only() {
     let c = &parsed.config;
     assert_eq!(c.global.router_id.as_deref(), Some("LVS_DEVEL"));
     assert_eq!(c.global.vrrp_garp_master_delay, Duration::from_secs(2));
+    assert_eq!(c.global.vrrp_garp_interval, Duration::ZERO);
     assert!(c.global.vrrp_skip_check_adv_addr);
 
     let haproxy = c.script("chk_haproxy").unwrap();
@@ -1227,4 +1227,48 @@ fn virtual_route_options_we_do_not_implement_are_errors_not_skipped() {
         "route option `nexthop` is not supported",
     );
     assert!(parsed.config.instances[0].virtual_routes.is_empty());
+}
+
+// ----- garp_group ------------------------------------------------------------------------
+
+#[test]
+fn garp_groups_and_global_intervals() {
+    let parsed = parse(&format!(
+        "global_defs {{\n    vrrp_garp_interval 0.05\n    vrrp_gna_interval 0.1\n}}\n\
+         garp_group {{\n    garp_interval 0.01\n    interfaces {{\n        eth0\n        eth1\n    }}\n}}\n{}",
+        instance(MINIMAL)
+    ));
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    let c = &parsed.config;
+    assert_eq!(c.global.vrrp_garp_interval, Duration::from_millis(50));
+    assert_eq!(c.global.vrrp_gna_interval, Duration::from_millis(100));
+    assert_eq!(c.garp_groups[0].interfaces, ["eth0", "eth1"]);
+    assert_eq!(c.garp_groups[0].garp_interval, Duration::from_millis(10));
+
+    // Bad values, an interface in two groups, a group with none, an unknown key.
+    let parsed = parse(
+        "garp_group {\n    garp_interval 2\n    interface eth0\n}\n\
+         garp_group {\n    interface eth0\n    gna_intervl 0.1\n}\n\
+         garp_group {\n    gna_interval 0.1\n}\n",
+    );
+    let errors: Vec<(u32, String)> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| (d.line, d.message.clone()))
+        .collect();
+    assert_eq!(errors.len(), 5, "{errors:#?}");
+    assert_eq!(errors[0].0, 2);
+    assert!(errors[0]
+        .1
+        .contains("garp_interval must be a number of seconds, 0..=1"));
+    // The second group's only interface is the first's: it is left with none.
+    assert_eq!(errors[1], (5, "garp_group names no interface".into()));
+    assert_eq!(
+        errors[2],
+        (6, "interface eth0 is already in a garp_group".into())
+    );
+    assert_eq!(errors[3].0, 7);
+    assert!(errors[3].1.contains("gna_intervl"), "{}", errors[3].1);
+    assert_eq!(errors[4], (9, "garp_group names no interface".into()));
 }

@@ -18,6 +18,7 @@ pub(crate) const TOP_SUPPORTED: &[&str] = &[
     "vrrp_instance",
     "vrrp_script",
     "vrrp_sync_group",
+    "garp_group",
     "include",
 ];
 
@@ -36,7 +37,6 @@ pub(crate) const TOP_UNSUPPORTED: &[&str] = &[
     "static_routes",
     "static_rules",
     "track_group",
-    "garp_group",
     "vrrp_track_process",
     "linkbeat_interfaces",
     "interface_up_down_delays",
@@ -58,6 +58,8 @@ pub(crate) const GLOBAL_SUPPORTED: &[&str] = &[
     "vrrp_garp_master_delay",
     "vrrp_garp_master_repeat",
     "vrrp_garp_master_refresh",
+    "vrrp_garp_interval",
+    "vrrp_gna_interval",
     "vrrp_check_unicast_src",
     "vrrp_skip_check_adv_addr",
     "vrrp_strict",
@@ -155,8 +157,6 @@ pub(crate) const GLOBAL_KNOWN: &[&str] = &[
     "vrrp_garp_lower_prio_delay",
     "vrrp_garp_lower_prio_repeat",
     "vrrp_down_timer_adverts",
-    "vrrp_garp_interval",
-    "vrrp_gna_interval",
     "vrrp_min_garp",
     "vrrp_garp_extra_if",
     "vrrp_vmac_garp_intvl",
@@ -363,6 +363,10 @@ pub(crate) const SYNC_GROUP_KNOWN: &[&str] = &[
     "track_bfd",
     "notify_priority_changes",
 ];
+
+/// `garp_group { ... }`.
+pub(crate) const GARP_GROUP_SUPPORTED: &[&str] =
+    &["garp_interval", "gna_interval", "interface", "interfaces"];
 
 /// Options after an address in `virtual_ipaddress`: supported ones.
 pub(crate) const VIP_OPTIONS: &[&str] = &["dev", "label", "brd", "broadcast", "scope", "no_track"];

@@ -28,6 +28,8 @@ pub struct Config {
     /// `vrrp_sync_group` blocks, checked against the instances (members that exist,
     /// each in one group).
     pub sync_groups: Vec<SyncGroup>,
+    /// `garp_group` blocks: announcement pacing per interface or set of interfaces.
+    pub garp_groups: Vec<GarpGroup>,
     /// Every file that was read: the main file first, then included files in the order
     /// they were read.
     pub files: Vec<PathBuf>,
@@ -80,6 +82,11 @@ pub struct GlobalDefs {
     /// far its priority is below 255, on top of Master_Down_Interval, so routers started
     /// together do not race (default 1 s; 0 for the RFC's plain interval).
     pub vrrp_startup_spread: Duration,
+    /// `vrrp_garp_interval`: at least this long between two gratuitous ARPs on an
+    /// interface (zero: back to back).
+    pub vrrp_garp_interval: Duration,
+    /// `vrrp_gna_interval`: the same for unsolicited neighbour advertisements.
+    pub vrrp_gna_interval: Duration,
     /// `vrrp_garp_master_repeat N`: gratuitous ARPs per burst (keepalived default 5).
     pub vrrp_garp_master_repeat: u32,
     /// `vrrp_garp_master_refresh SECS`: repeat gratuitous ARPs this often while master
@@ -112,6 +119,8 @@ impl Default for GlobalDefs {
             vrrp_startup_delay: Duration::ZERO,
             vrrp_delay_after_boot: None,
             vrrp_startup_spread: Duration::from_secs(1),
+            vrrp_garp_interval: Duration::ZERO,
+            vrrp_gna_interval: Duration::ZERO,
             vrrp_garp_master_repeat: 5,
             vrrp_garp_master_refresh: None,
             vrrp_check_unicast_src: false,
@@ -396,6 +405,21 @@ pub struct VrrpInstance {
     /// `use_vmac [NAME]` (with `vmac_xmit_base`): the VIPs go on a macvlan with the
     /// virtual MAC.
     pub vmac: Option<Vmac>,
+}
+
+/// `garp_group { garp_interval S gna_interval S interface IF | interfaces { ... } }`:
+/// gratuitous ARPs / unsolicited NAs at least the intervals apart across the interfaces
+/// (one switch), instead of `vrrp_garp_interval` / `vrrp_gna_interval` per interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GarpGroup {
+    /// Between two gratuitous ARPs.
+    pub garp_interval: Duration,
+    /// Between two unsolicited NAs.
+    pub gna_interval: Duration,
+    /// The interfaces that share the budget.
+    pub interfaces: Vec<String>,
+    /// Where the block starts.
+    pub location: Location,
 }
 
 /// `use_vmac`: a macvlan on the instance's interface with the virtual MAC

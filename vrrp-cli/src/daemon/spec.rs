@@ -10,6 +10,7 @@ use vrrp_io::netlink::Netlink;
 use vrrp_io::RouterSpec;
 
 use crate::config::{Config, GlobalDefs, VrrpInstance};
+use vrrp_io::driver::AnnouncePacing;
 
 /// The track id of an instance's own interface (down -> Fault, as keepalived).
 pub const OWN_INTERFACE: TrackId = RouterSpec::OWN_INTERFACE;
@@ -293,6 +294,7 @@ pub fn instance_spec(
             routes: inst.virtual_routes.clone(),
             rules: inst.virtual_rules.clone(),
         },
+        announce_pacing: announce_pacing(config, inst),
         address_interface,
         sync_group: None,
     };
@@ -300,6 +302,35 @@ pub fn instance_spec(
         Some(group) => spec.in_sync_group(group.name.clone()),
         None => spec,
     })
+}
+
+/// How an instance's announcements are paced: by the `garp_group` of its interface
+/// (a budget shared by the group's interfaces), else by `vrrp_garp_interval` /
+/// `vrrp_gna_interval` for its interface alone. A macvlan's announcements count on its
+/// parent, which is what the switch sees.
+fn announce_pacing(config: &Config, inst: &VrrpInstance) -> Option<AnnouncePacing> {
+    let g = &config.global;
+    let pacing = match config
+        .garp_groups
+        .iter()
+        .position(|group| group.interfaces.contains(&inst.interface))
+    {
+        Some(i) => {
+            let group = &config.garp_groups[i];
+            AnnouncePacing {
+                // Not an interface name: interface names cannot contain a space.
+                key: format!("garp_group {i}"),
+                arp_interval: group.garp_interval,
+                na_interval: group.gna_interval,
+            }
+        }
+        None => AnnouncePacing {
+            key: inst.interface.clone(),
+            arp_interval: g.vrrp_garp_interval,
+            na_interval: g.vrrp_gna_interval,
+        },
+    };
+    (!pacing.is_unpaced()).then_some(pacing)
 }
 
 /// The flat start-up wait: `vrrp_startup_delay`, or what remains of

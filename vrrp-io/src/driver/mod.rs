@@ -53,12 +53,14 @@
 //! ```
 
 mod host;
+mod pacing;
 mod sync;
 mod types;
 
 #[cfg(test)]
 mod tests;
 
+pub use pacing::AnnouncePacing;
 pub use types::{
     Action, DriverEvent, HandoverRefusal, HandoverResult, ResumeResult, RouterSpec, RouterStatus,
     Routing, SocketKey, SocketSpec,
@@ -77,6 +79,7 @@ use vrrp_core::{
 use crate::error::{Error, Result};
 use crate::monitor::NetEvent;
 use host::{HostChange, HostState};
+use pacing::{Pacer, PacingKey};
 use sync::SyncGroups;
 
 /// What the driver keeps of a spec besides the router (which holds the config): small,
@@ -89,6 +92,8 @@ struct Entry {
     address_interface: Option<InterfaceId>,
     /// [`RouterSpec::routing`], if any.
     routing: Option<Arc<Routing>>,
+    /// [`RouterSpec::announce_pacing`], if it paces anything.
+    pacing: Option<PacingKey>,
 }
 
 /// Every router of a process, with no I/O. See the [module documentation](self).
@@ -110,6 +115,7 @@ pub struct Driver {
     notices: VecDeque<Action>,
     socket_generation: u64,
     sync: SyncGroups,
+    pacer: Pacer,
 }
 
 impl Driver {
@@ -322,9 +328,12 @@ impl Driver {
         self.routers.handle_timeout(now);
     }
 
-    /// The earliest router deadline.
+    /// The earliest deadline: a router's, or a paced announcement's.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        self.routers.poll_timeout()
+        match (self.routers.poll_timeout(), self.pacer.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// A link or address change reported by netlink (or one entry of a snapshot).
@@ -356,7 +365,7 @@ impl Driver {
                     self.socket_generation += 1;
                 }
                 if !added {
-                    self.address_removed(&name, addr, prefix_len);
+                    self.address_removed(now, &name, addr, prefix_len);
                 }
             }
         }
@@ -407,7 +416,7 @@ impl Driver {
                 .cloned()
                 .collect();
             for vip in missing {
-                self.restore(key, link.ifindex, vip);
+                self.restore(now, key, link.ifindex, vip);
             }
         }
     }
@@ -671,6 +680,7 @@ impl Driver {
                 tracked,
                 address_interface,
                 routing,
+                pacing: pacing_of(&spec),
             },
         );
         self.socket_generation += 1;
@@ -744,6 +754,7 @@ impl Driver {
             if let Some(entry) = self.entries.get_mut(&key) {
                 entry.tracked = tracked;
                 entry.address_interface = address_interface;
+                entry.pacing = pacing_of(&spec);
                 let old = entry
                     .routing
                     .take()
@@ -910,6 +921,7 @@ impl Driver {
                 .map(|i| self.interfaces[i.0 as usize].as_str())
                 != spec.address_interface.as_deref()
             || entry.routing.as_deref().cloned().unwrap_or_default() != spec.routing
+            || entry.pacing != pacing_of(spec)
             || self.sync.group_of(key).map(|g| &**g) != spec.sync_group.as_deref()
             || entry.tracked.len() != spec.tracked_interfaces.len()
             || entry
@@ -972,7 +984,7 @@ impl Driver {
         }));
     }
 
-    fn address_removed(&mut self, ifname: &str, addr: IpAddr, prefix_len: u8) {
+    fn address_removed(&mut self, now: Instant, ifname: &str, addr: IpAddr, prefix_len: u8) {
         let Some(owners) = self.vip_owners.get(&addr) else {
             return;
         };
@@ -992,12 +1004,12 @@ impl Driver {
                 .find(|v| v.addr == addr && v.prefix_len == prefix_len)
                 .cloned();
             if let Some(vip) = vip {
-                self.restore(key, link.ifindex, vip);
+                self.restore(now, key, link.ifindex, vip);
             }
         }
     }
 
-    fn restore(&mut self, key: RouterKey, ifindex: u32, vip: VirtualAddress) {
+    fn restore(&mut self, now: Instant, key: RouterKey, ifindex: u32, vip: VirtualAddress) {
         let Some(entry) = self.entries.get(&key) else {
             return;
         };
@@ -1007,15 +1019,22 @@ impl Driver {
             ifindex,
             vips: vips.clone(),
         });
-        self.address_work.push_back(Action::Announce {
-            router: entry.name.clone(),
-            ifindex,
-            vips,
-            count: self
-                .routers
-                .get(&key)
-                .map_or(1, |r| r.config().announce.repeat),
-        });
+        let count = self
+            .routers
+            .get(&key)
+            .map_or(1, |r| r.config().announce.repeat);
+        match &entry.pacing {
+            // Released at the next drain.
+            Some(pacing) => self
+                .pacer
+                .schedule(now, pacing, &entry.name, ifindex, &vips, count),
+            None => self.address_work.push_back(Action::Announce {
+                router: entry.name.clone(),
+                ifindex,
+                vips,
+                count,
+            }),
+        }
         self.notices
             .push_back(Action::Notify(DriverEvent::VipRestored {
                 router: entry.name.clone(),
@@ -1026,7 +1045,7 @@ impl Driver {
     /// Moves every router output into the action queues, applying the sync groups'
     /// rules to what happened (see [`sync`]) until they have nothing more to do.
     fn drain(&mut self, now: Instant) {
-        self.drain_outputs();
+        self.drain_outputs(now);
         // Each round only reacts to the previous one's state changes; the rules settle
         // in two or three. The bound keeps a bug from becoming a hang.
         for _ in 0..8 {
@@ -1041,11 +1060,13 @@ impl Driver {
                         to: change.to,
                     }));
             }
-            self.drain_outputs();
+            self.drain_outputs(now);
         }
+        let due = self.pacer.release(now);
+        self.address_work.extend(due);
     }
 
-    fn drain_outputs(&mut self) {
+    fn drain_outputs(&mut self, now: Instant) {
         while let Some(drop) = self.routers.poll_unattributed() {
             let interface = self
                 .interfaces
@@ -1130,23 +1151,39 @@ impl Driver {
                                 vips,
                             }),
                         ],
-                        Output::RemoveVips(vips) => [
-                            Some(Action::RemoveVips {
-                                router: router.clone(),
-                                ifindex,
-                                vips: vips.clone(),
-                            }),
-                            filter_action(false, &vips),
-                        ],
-                        Output::Announce(a) => [
-                            Some(Action::Announce {
-                                router: router.clone(),
-                                ifindex,
-                                vips: a.addresses,
-                                count: a.count,
-                            }),
-                            None,
-                        ],
+                        Output::RemoveVips(vips) => {
+                            self.pacer.cancel(&router, &vips);
+                            [
+                                Some(Action::RemoveVips {
+                                    router: router.clone(),
+                                    ifindex,
+                                    vips: vips.clone(),
+                                }),
+                                filter_action(false, &vips),
+                            ]
+                        }
+                        Output::Announce(a) => match &entry.pacing {
+                            Some(pacing) => {
+                                self.pacer.schedule(
+                                    now,
+                                    pacing,
+                                    &router,
+                                    ifindex,
+                                    &a.addresses,
+                                    a.count,
+                                );
+                                [None, None]
+                            }
+                            None => [
+                                Some(Action::Announce {
+                                    router: router.clone(),
+                                    ifindex,
+                                    vips: a.addresses,
+                                    count: a.count,
+                                }),
+                                None,
+                            ],
+                        },
                         Output::Transmit(_) | Output::Event(_) => continue,
                     };
                     self.address_work.extend(actions.into_iter().flatten());
@@ -1154,6 +1191,14 @@ impl Driver {
             }
         }
     }
+}
+
+/// A spec's pacing, if it paces anything.
+fn pacing_of(spec: &RouterSpec) -> Option<PacingKey> {
+    spec.announce_pacing
+        .as_ref()
+        .filter(|p| !p.is_unpaced())
+        .map(PacingKey::from)
 }
 
 /// Whether a router's addresses are filtered while it holds them: accept mode off and

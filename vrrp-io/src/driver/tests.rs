@@ -965,3 +965,92 @@ fn a_reload_swaps_only_the_routes_that_changed_on_a_master() {
     assert_eq!(routing, [(false, 1, 0), (true, 1, 0)], "the rule stays");
     assert_eq!(d.state("VI_1"), Some(State::Master));
 }
+
+// ----- announcement pacing -----
+
+fn paced(mut s: RouterSpec, ms: u64) -> RouterSpec {
+    s.config
+        .virtual_addresses
+        .push(VirtualAddress::new(ip("192.168.100.13")));
+    s.config.announce.repeat = 2;
+    s.config.announce.second_burst_delay = std::time::Duration::ZERO;
+    s.announce_pacing = Some(AnnouncePacing {
+        key: "eth0".into(),
+        arp_interval: std::time::Duration::from_millis(ms),
+        na_interval: std::time::Duration::ZERO,
+    });
+    s
+}
+
+/// The announcements in `actions`, one address each: (address, when).
+fn announced(actions: &[(Instant, Action)]) -> Vec<(IpAddr, u64)> {
+    actions
+        .iter()
+        .filter_map(|(t, a)| match a {
+            Action::Announce { vips, count, .. } => {
+                assert_eq!((vips.len(), *count), (1, 1), "one at a time");
+                Some((vips[0].addr, t.as_micros()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Like [`run_until`], with the time of each action.
+fn run_timed(d: &mut Driver, t: Instant) -> Vec<(Instant, Action)> {
+    let mut out = Vec::new();
+    while let Some(deadline) = d.poll_timeout().filter(|&x| x <= t) {
+        d.handle_timeout(deadline);
+        out.extend(drain(d, deadline).into_iter().map(|a| (deadline, a)));
+    }
+    out
+}
+
+#[test]
+fn paced_announcements_leave_one_interval_apart() {
+    let mut d = host();
+    d.add(
+        Instant::ZERO,
+        paced(spec("VI_1", "eth0", 51, "192.168.100.12"), 100),
+    )
+    .expect("starts");
+    let actions = run_timed(&mut d, secs(5));
+    let takeover = actions
+        .iter()
+        .find(|(_, a)| matches!(a, Action::Send { .. }))
+        .map(|(t, _)| t.as_micros())
+        .expect("an advert");
+    let got = announced(&actions);
+    let expected: Vec<(IpAddr, u64)> = [12, 13, 12, 13]
+        .iter()
+        .enumerate()
+        .map(|(i, last)| {
+            (
+                ip(&format!("192.168.100.{last}")),
+                takeover + i as u64 * 100_000,
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_router_that_leaves_master_cancels_its_waiting_announcements() {
+    let mut d = host();
+    d.add(
+        Instant::ZERO,
+        paced(spec("VI_1", "eth0", 51, "192.168.100.12"), 1_000),
+    )
+    .expect("starts");
+    let deadline = d.poll_timeout().expect("down timer");
+    d.handle_timeout(deadline);
+    let first = drain(&mut d, deadline);
+    assert_eq!(first.iter().filter(|a| kind(a) == "announce").count(), 1);
+    d.shutdown(deadline);
+    drain(&mut d, deadline);
+    let later = run_until(&mut d, secs(10));
+    assert!(
+        !later.iter().any(|a| kind(a) == "announce"),
+        "no announcement of released addresses: {later:?}"
+    );
+}

@@ -32,6 +32,9 @@ pub struct RouterSpec {
     /// Routes and rules installed while the router is master and removed when it
     /// leaves (keepalived's `virtual_routes` and `virtual_rules`).
     pub routing: Routing,
+    /// Gratuitous ARPs / unsolicited NAs spaced out (keepalived's `vrrp_garp_interval`,
+    /// `vrrp_gna_interval`, `garp_group`); `None` sends each burst back to back.
+    pub announce_pacing: Option<super::AnnouncePacing>,
     /// Where the VIPs go when not on `interface`: a macvlan with the virtual MAC while
     /// adverts stay on its parent (keepalived's `use_vmac` with `vmac_xmit_base`). Track
     /// it too (weight 0), or a master whose VIP interface vanished keeps advertising.
@@ -104,6 +107,7 @@ impl RouterSpec {
             interface,
             config,
             routing: Routing::default(),
+            announce_pacing: None,
             address_interface: None,
             sync_group: None,
         }

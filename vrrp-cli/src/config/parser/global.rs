@@ -125,6 +125,16 @@ impl Parser<'_> {
                     self.global.vrrp_garp_master_refresh = (!d.is_zero()).then_some(d);
                 }
             }
+            "vrrp_garp_interval" => {
+                if let Some(d) = self.duration(st, 1, "vrrp_garp_interval 0.01") {
+                    self.global.vrrp_garp_interval = d;
+                }
+            }
+            "vrrp_gna_interval" => {
+                if let Some(d) = self.duration(st, 1, "vrrp_gna_interval 0.01") {
+                    self.global.vrrp_gna_interval = d;
+                }
+            }
             "vrrp_check_unicast_src" => self.global.vrrp_check_unicast_src = self.flag(st),
             "vrrp_skip_check_adv_addr" => self.global.vrrp_skip_check_adv_addr = self.flag(st),
             "vrrp_strict" => self.global.vrrp_strict = self.flag(st),

@@ -12,6 +12,7 @@
 //!   cross-checks) in [`resolve`].
 
 mod file;
+mod garp_group;
 mod global;
 mod instance;
 mod instance_blocks;
@@ -28,7 +29,7 @@ use std::collections::HashMap;
 
 use super::diag::{Pos, Severity, Sink};
 use super::keywords::{self, Class};
-use super::model::{GlobalDefs, TrackFile, TrackProcess, VrrpScript};
+use super::model::{GarpGroup, GlobalDefs, TrackFile, TrackProcess, VrrpScript};
 use super::suggest::nearest;
 use super::tree::{Block, Stmt, Word};
 use instance::RawInstance;
@@ -44,6 +45,7 @@ pub(crate) struct Parser<'s> {
     track_files: Vec<TrackFile>,
     instances: Vec<RawInstance>,
     sync_groups: Vec<sync_group::RawSyncGroup>,
+    garp_groups: Vec<GarpGroup>,
 }
 
 impl<'s> Parser<'s> {
@@ -57,6 +59,7 @@ impl<'s> Parser<'s> {
             track_files: Vec::new(),
             instances: Vec::new(),
             sync_groups: Vec::new(),
+            garp_groups: Vec::new(),
         }
     }
 
@@ -207,6 +210,7 @@ impl Parser<'_> {
             "track_file" | "vrrp_track_file" => self.track_file(st),
             "vrrp_instance" => self.vrrp_instance(st),
             "vrrp_sync_group" => self.sync_group(st),
+            "garp_group" => self.garp_group(st),
             word if keywords::TOP_NOT_VRRP.contains(&word) => {
                 self.skipped(kw, Class::NotVrrp, "the top level")
             }

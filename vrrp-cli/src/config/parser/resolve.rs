@@ -33,6 +33,7 @@ impl Parser<'_> {
             track_files: self.track_files,
             instances: instances.into_iter().map(|(i, _)| i).collect(),
             sync_groups,
+            garp_groups: self.garp_groups,
             files: Vec::new(),
         }
     }
