@@ -887,7 +887,6 @@ fn big_keepalived_conf_parses_with_warnings_only() {
         "`enable_snmp_vrrp` skipped: not VRRP",
         "`virtual_server_group` skipped: not VRRP",
         "`virtual_server` skipped: not VRRP",
-        "`static_ipaddress` in the top level is not supported yet; skipped",
     ] {
         assert!(
             warnings.iter().any(|w| w == expected),
@@ -898,6 +897,7 @@ fn big_keepalived_conf_parses_with_warnings_only() {
     assert_eq!(c.global.router_id.as_deref(), Some("LVS_DEVEL"));
     assert_eq!(c.global.vrrp_garp_master_delay, Duration::from_secs(2));
     assert_eq!(c.global.vrrp_garp_interval, Duration::ZERO);
+    assert_eq!(c.statics.addresses[0].0.dev.as_deref(), Some("eth0"));
     assert!(c.global.vrrp_skip_check_adv_addr);
 
     let haproxy = c.script("chk_haproxy").unwrap();
@@ -1271,4 +1271,57 @@ fn garp_groups_and_global_intervals() {
     assert_eq!(errors[3].0, 7);
     assert!(errors[3].1.contains("gna_intervl"), "{}", errors[3].1);
     assert_eq!(errors[4], (9, "garp_group names no interface".into()));
+}
+
+// ----- static items and track groups -----------------------------------------------------
+
+#[test]
+fn static_items_and_a_track_group_that_tracks_their_interfaces() {
+    let parsed = parse(&format!(
+        "track_group TG {{\n    group {{\n        VI_1\n    }}\n}}\n\
+         static_ipaddress {{\n    10.99.0.1/24 dev st0 track_group TG\n    10.98.0.1/24 dev st1\n}}\n\
+         static_routes {{\n    10.97.0.0/16 via 10.99.0.254 dev st0 track_group TG\n    blackhole 10.96.0.0/16\n}}\n\
+         static_rules {{\n    from 10.99.0.1 table 10 preference 500 iif st2 track_group TG\n}}\n{}",
+        instance(MINIMAL)
+    ));
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    let c = &parsed.config;
+    assert_eq!(c.statics.addresses.len(), 2);
+    assert_eq!(c.statics.addresses[0].1.as_deref(), Some("TG"));
+    assert_eq!(c.statics.routes.len(), 2);
+    assert_eq!(c.statics.rules[0].0.preference, 500);
+    assert_eq!(c.track_groups[0].members, ["VI_1"]);
+    let tracked: Vec<(&str, Option<i32>)> = c.instances[0]
+        .track_interfaces
+        .iter()
+        .map(|t| (t.name.as_str(), t.weight))
+        .collect();
+    assert_eq!(tracked, [("st0", Some(0)), ("st2", Some(0))]);
+}
+
+#[test]
+fn static_item_errors_say_what_and_where() {
+    let parsed = parse(&format!(
+        "track_group TG {{\n    group {{\n        VI_9\n    }}\n}}\n\
+         static_ipaddress {{\n    10.99.0.1/24\n    10.98.0.1/24 dev st1 track_group NOPE\n}}\n\
+         static_routes {{\n    10.97.0.0/16 via 10.99.0.254 track_group TG\n    10.95.0.0/16\n}}\n{}",
+        instance(MINIMAL)
+    ));
+    let errors: Vec<(u32, String)> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| (d.line, d.message.clone()))
+        .collect();
+    let expect = [
+        (3, "track_group `TG`: no vrrp_instance is called `VI_9`"),
+        (7, "static address 10.99.0.1: which interface? add `dev IF`"),
+        (8, "track_group `NOPE` is not defined"),
+        (11, "a static route with track_group needs `dev IF`: the group tracks that interface"),
+        (12, "this static route needs `dev IF` (no gateway, or onlink): no instance's interface to default to"),
+    ];
+    assert_eq!(errors.len(), expect.len(), "{errors:#?}");
+    for ((line, message), (want_line, want)) in errors.iter().zip(expect) {
+        assert_eq!((*line, message.as_str()), (want_line, want));
+    }
 }

@@ -78,3 +78,61 @@ fn routes_rules_and_excluded_addresses_follow_mastership() {
     );
     assert!(lab.has_address(1, VIP4));
 }
+
+#[test]
+fn static_items_stay_while_the_daemon_runs_and_a_track_group_follows_their_interface() {
+    require_root!();
+    let mut lab = Lab::new(1);
+    let ns = lab.router_ns(0);
+    // A second link in the router for the static items.
+    lab.ip(
+        &ns,
+        &["link", "add", "st0", "type", "veth", "peer", "name", "st1"],
+    );
+    lab.ip(&ns, &["link", "set", "st0", "up"]);
+    lab.ip(&ns, &["link", "set", "st1", "up"]);
+    let conf = format!(
+        "global_defs {{\n    vrrp_version 3\n}}\n\
+         track_group TG {{\n    group {{\n        VI_1\n    }}\n}}\n\
+         static_ipaddress {{\n    10.99.0.1/24 dev st0 track_group TG\n}}\n\
+         static_routes {{\n    10.97.0.0/16 via 10.99.0.254 dev st0\n}}\n\
+         static_rules {{\n    from 10.99.0.1 table 10 preference 500\n}}\n\
+         vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    advert_int 0.1\n\
+         \x20   virtual_ipaddress {{\n        {VIP4}/24\n    }}\n}}\n"
+    );
+    let r0 = lab.start_vrrp(0, &conf);
+    let statics = |lab: &Lab| {
+        let addrs = lab.ip(&ns, &["addr", "show", "dev", "st0"]);
+        let routes = lab.ip(&ns, &["route", "show"]);
+        let rules = lab.ip(&ns, &["rule", "show"]);
+        [
+            addrs.contains("10.99.0.1/24"),
+            routes.contains("10.97.0.0/16 via 10.99.0.254 dev st0"),
+            rules.contains("500:\tfrom 10.99.0.1 lookup 10"),
+        ]
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || statics(&lab) == [true; 3]
+            && lab.has_address(0, VIP4)),
+        "{:?}\n{}",
+        statics(&lab),
+        lab.log(r0)
+    );
+    // The group's instance tracks the static address's link: down is a fault.
+    lab.ip(&ns, &["link", "set", "st0", "down"]);
+    assert!(
+        wait_until(Duration::from_secs(5), || !lab.has_address(0, VIP4)),
+        "{}",
+        lab.log(r0)
+    );
+    assert_eq!(lab.vrrp_state(r0, "VI_1").as_deref(), Some("fault"));
+    lab.ip(&ns, &["link", "set", "st0", "up"]);
+    assert!(
+        wait_until(Duration::from_secs(5), || lab.has_address(0, VIP4)),
+        "{}",
+        lab.log(r0)
+    );
+    lab.stop(r0);
+    // The route went with the link; the rest is removed by the daemon.
+    assert_eq!(statics(&lab), [false; 3], "removed at stop");
+}

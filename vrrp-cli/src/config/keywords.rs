@@ -19,6 +19,10 @@ pub(crate) const TOP_SUPPORTED: &[&str] = &[
     "vrrp_script",
     "vrrp_sync_group",
     "garp_group",
+    "static_ipaddress",
+    "static_routes",
+    "static_rules",
+    "track_group",
     "include",
 ];
 
@@ -33,10 +37,6 @@ pub(crate) const TOP_NOT_VRRP: &[&str] = &[
 
 /// Top level: keepalived's VRRP-process blocks we do not implement.
 pub(crate) const TOP_UNSUPPORTED: &[&str] = &[
-    "static_ipaddress",
-    "static_routes",
-    "static_rules",
-    "track_group",
     "vrrp_track_process",
     "linkbeat_interfaces",
     "interface_up_down_delays",

@@ -58,7 +58,8 @@ use std::sync::Arc;
 pub use diag::{Diagnostic, Location, Severity, MAX_DIAGNOSTICS};
 pub use model::{
     Command, Config, Garp, GarpGroup, GlobalDefs, InitialState, Notify, NotifyScript, ScriptUser,
-    SyncGroup, TrackInterface, TrackScript, VirtualAddress, Vmac, VrrpInstance, VrrpScript,
+    Statics, SyncGroup, TrackGroup, TrackInterface, TrackScript, VirtualAddress, Vmac,
+    VrrpInstance, VrrpScript,
 };
 
 /// keepalived's default configuration file, which `vrrp` reads by default too.

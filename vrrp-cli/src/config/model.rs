@@ -30,6 +30,11 @@ pub struct Config {
     pub sync_groups: Vec<SyncGroup>,
     /// `garp_group` blocks: announcement pacing per interface or set of interfaces.
     pub garp_groups: Vec<GarpGroup>,
+    /// `static_ipaddress`, `static_routes`, `static_rules`: installed while the daemon
+    /// runs, whatever the instances' states.
+    pub statics: Statics,
+    /// `track_group` blocks: instances that track the interfaces of static items.
+    pub track_groups: Vec<TrackGroup>,
     /// Every file that was read: the main file first, then included files in the order
     /// they were read.
     pub files: Vec<PathBuf>,
@@ -405,6 +410,30 @@ pub struct VrrpInstance {
     /// `use_vmac [NAME]` (with `vmac_xmit_base`): the VIPs go on a macvlan with the
     /// virtual MAC.
     pub vmac: Option<Vmac>,
+}
+
+/// keepalived's static addresses, routes and rules: not moved by VRRP, installed at start
+/// and removed at stop. An item with `track_group G` makes the instances of G track its
+/// interface (weight 0), as keepalived does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Statics {
+    /// `static_ipaddress` lines (each with its `dev`), with their track group.
+    pub addresses: Vec<(VirtualAddress, Option<String>)>,
+    /// `static_routes` lines, with their track group.
+    pub routes: Vec<(vrrp_io::route::VirtualRoute, Option<String>)>,
+    /// `static_rules` lines, with their track group.
+    pub rules: Vec<(vrrp_io::route::VirtualRule, Option<String>)>,
+}
+
+/// `track_group NAME { group { VI_1 VI_2 } }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackGroup {
+    /// Group name.
+    pub name: String,
+    /// The instance names.
+    pub members: Vec<String>,
+    /// Where the block starts.
+    pub location: Location,
 }
 
 /// `garp_group { garp_interval S gna_interval S interface IF | interfaces { ... } }`:

@@ -14,6 +14,7 @@ use super::notify::InstanceNotify;
 use super::notify_fifo::NotifyFifo;
 use super::process_track::{ProcessFeed, ProcessSpec, ProcessTracker};
 use super::scripts::{self, RunAs};
+use super::statics::StaticItems;
 use super::vmacs::Vmacs;
 use super::{script_security, spec, DaemonError};
 use crate::config::{self, Config};
@@ -52,6 +53,8 @@ pub(super) struct LoadContext<'a> {
     pub(super) host_netns: &'a Path,
     /// The `use_vmac` macvlans: created here, before the routers that run on them.
     pub(super) vmacs: &'a Mutex<Vmacs>,
+    /// The static addresses, routes and rules: brought in line with the file here.
+    pub(super) statics: &'a Mutex<StaticItems>,
 }
 
 pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonError> {
@@ -60,6 +63,7 @@ pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonEr
         feed,
         host_netns,
         vmacs,
+        statics,
     } = *cx;
     let parsed = config::load(path)?;
     let (config, warnings) = parsed.into_result().map_err(DaemonError::Config)?;
@@ -108,6 +112,11 @@ pub(super) fn load(path: &Path, cx: &LoadContext<'_>) -> Result<Loaded, DaemonEr
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .ensure(&config, &mut netlink)?;
+    // Static items do not depend on the routers' states; a reload may change them.
+    statics
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .apply(&config.statics, &mut netlink);
     // A refused script is not tracked at all (`None`), nor a process tracker that could
     // not start.
     let plan = spec::plan(
@@ -237,12 +246,14 @@ pub(super) fn load_guarded(
     running: Vec<scripts::ScriptState>,
     feed: &SharedFeed,
     vmacs: &Arc<Mutex<Vmacs>>,
+    statics: &Arc<Mutex<StaticItems>>,
 ) -> Result<Loaded, String> {
     const LOAD_STACK: usize = 16 * 1024 * 1024;
     let (tx, rx) = std::sync::mpsc::channel();
     let path = path.to_path_buf();
     let feed = feed.clone();
     let vmacs = vmacs.clone();
+    let statics = statics.clone();
     let host_netns = host_netns.to_path_buf();
     std::thread::Builder::new()
         .name("reload".into())
@@ -256,6 +267,7 @@ pub(super) fn load_guarded(
                 feed: &feed,
                 host_netns: &host_netns,
                 vmacs: &vmacs,
+                statics: &statics,
             };
             let _ = tx.send(load(&path, &cx).map_err(|e| e.to_string()));
         })

@@ -14,6 +14,7 @@ pub mod process_track;
 pub mod script_security;
 pub mod scripts;
 pub mod spec;
+mod statics;
 pub mod status;
 mod vmacs;
 
@@ -130,6 +131,7 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     limit_heap_retention();
     let feed = SharedFeed::default();
     let vmacs = Arc::new(Mutex::new(vmacs::Vmacs::default()));
+    let static_items = Arc::new(Mutex::new(statics::StaticItems::default()));
     let loaded = load(
         &opts.config,
         &LoadContext {
@@ -137,13 +139,19 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
             feed: &feed,
             host_netns: &opts.host_netns,
             vmacs: &vmacs,
+            statics: &static_items,
         },
     );
     let mut loaded = match loaded {
         Ok(l) => l,
         Err(e) => {
-            // Macvlans made for a configuration that cannot run go again.
+            // Macvlans and static items made for a configuration that cannot run go
+            // again.
             vmacs.lock().unwrap_or_else(|e| e.into_inner()).remove_all();
+            static_items
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove_all();
             return Err(e);
         }
     };
@@ -186,6 +194,7 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
         processes: Mutex::new(loaded.processes.take()),
         files: Mutex::new(loaded.files.take()),
         vmacs: vmacs.clone(),
+        statics: static_items.clone(),
     });
     status::serve(
         &status_socket,
@@ -249,6 +258,10 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
     let result = event_loop.run();
     // The routers are gone and their VIPs released: their macvlans can go too.
     vmacs.lock().unwrap_or_else(|e| e.into_inner()).remove_all();
+    static_items
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove_all();
     // Removes the socket file unless another daemon has taken the path over since.
     drop(status_socket);
     result?;
@@ -322,6 +335,7 @@ struct Running {
     processes: Mutex<Option<ProcessTracker>>,
     files: Mutex<Option<file_track::FileTracker>>,
     vmacs: Arc<Mutex<vmacs::Vmacs>>,
+    statics: Arc<Mutex<statics::StaticItems>>,
 }
 
 fn reload(path: &Path, host_netns: &Path, running: &Running) {
@@ -334,6 +348,7 @@ fn reload(path: &Path, host_netns: &Path, running: &Running) {
         processes,
         files,
         vmacs,
+        statics,
     } = running;
     tracing::info!("SIGHUP: reloading {}", path.display());
     let states: Vec<scripts::ScriptState> = checkers
@@ -342,7 +357,7 @@ fn reload(path: &Path, host_netns: &Path, running: &Running) {
         .iter()
         .map(Checker::state)
         .collect();
-    let mut loaded = match load_guarded(path, host_netns, states, feed, vmacs) {
+    let mut loaded = match load_guarded(path, host_netns, states, feed, vmacs, statics) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!("reload failed, keeping the running configuration: {e}");

@@ -222,7 +222,7 @@ impl Parser<'_> {
     }
 
     /// One line of `virtual_ipaddress`.
-    fn virtual_address(&mut self, line: &Stmt) -> Option<VirtualAddress> {
+    pub(super) fn virtual_address(&mut self, line: &Stmt) -> Option<VirtualAddress> {
         let first = line.keyword();
         if let Some(block) = &line.block {
             self.error(

@@ -20,6 +20,7 @@ mod process;
 mod resolve;
 mod routes;
 mod script;
+mod statics;
 mod strict;
 mod sync_group;
 mod values;
@@ -46,6 +47,7 @@ pub(crate) struct Parser<'s> {
     instances: Vec<RawInstance>,
     sync_groups: Vec<sync_group::RawSyncGroup>,
     garp_groups: Vec<GarpGroup>,
+    statics: statics::RawStatics,
 }
 
 impl<'s> Parser<'s> {
@@ -60,6 +62,7 @@ impl<'s> Parser<'s> {
             instances: Vec::new(),
             sync_groups: Vec::new(),
             garp_groups: Vec::new(),
+            statics: statics::RawStatics::default(),
         }
     }
 
@@ -211,6 +214,10 @@ impl Parser<'_> {
             "vrrp_instance" => self.vrrp_instance(st),
             "vrrp_sync_group" => self.sync_group(st),
             "garp_group" => self.garp_group(st),
+            "static_ipaddress" => self.static_addresses(st),
+            "static_routes" => self.static_routes(st),
+            "static_rules" => self.static_rules(st),
+            "track_group" => self.track_group(st),
             word if keywords::TOP_NOT_VRRP.contains(&word) => {
                 self.skipped(kw, Class::NotVrrp, "the top level")
             }

@@ -24,6 +24,7 @@ impl Parser<'_> {
                 instances.push(done);
             }
         }
+        let track_groups = self.apply_track_groups(&mut instances);
         let sync_groups = self.apply_sync_groups(&mut instances);
         self.check_duplicate_vrids(&instances);
         Config {
@@ -34,6 +35,8 @@ impl Parser<'_> {
             instances: instances.into_iter().map(|(i, _)| i).collect(),
             sync_groups,
             garp_groups: self.garp_groups,
+            statics: std::mem::take(&mut self.statics.statics),
+            track_groups,
             files: Vec::new(),
         }
     }

@@ -56,7 +56,7 @@ const ROUTE_REFUSED: &[(&str, &str)] = &[
     ("add", "remove it: routes are always prepended, keepalived's default"),
     ("append", "remove it: routes are always prepended, keepalived's default"),
     ("vrf", "give the VRF's table with `table` instead"),
-    ("track_group", "remove it: track_group is for static routes, which vrrp does not install"),
+    ("track_group", "remove it: track_group applies to static_routes only"),
     ("as", "remove it: MPLS is not implemented"),
     ("encap", "remove it: encapsulation is not implemented"),
     ("expires", "remove it: expiring routes are not implemented"),
@@ -150,7 +150,7 @@ const RULE_REFUSED: &[(&str, &str)] = &[
     ("dport", "remove it: matching ports is not implemented"),
     (
         "track_group",
-        "remove it: track_group is for static rules, which vrrp does not install",
+        "remove it: track_group applies to static_rules only",
     ),
 ];
 
@@ -263,7 +263,7 @@ impl Parser<'_> {
     }
 
     /// One line of `virtual_routes`, or `None` after reporting what is wrong with it.
-    fn virtual_route(&mut self, line: &Stmt) -> Option<VirtualRoute> {
+    pub(super) fn virtual_route(&mut self, line: &Stmt) -> Option<VirtualRoute> {
         self.no_line_block(line, "route");
         let mut words = line.words.iter();
         let mut family = FamilySeen::default();
@@ -479,7 +479,7 @@ impl Parser<'_> {
     }
 
     /// One line of `virtual_rules`, or `None` after reporting what is wrong with it.
-    fn virtual_rule(&mut self, inst: &RawInstance, line: &Stmt) -> Option<RawRule> {
+    pub(super) fn virtual_rule(&mut self, inst: &RawInstance, line: &Stmt) -> Option<RawRule> {
         self.no_line_block(line, "rule");
         let mut words = line.words.iter();
         let mut family = FamilySeen::default();
