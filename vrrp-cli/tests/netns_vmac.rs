@@ -10,9 +10,10 @@ mod lab;
 
 use std::time::Duration;
 
-use lab::{wait_until, Lab, VIP4};
+use lab::{wait_until, Lab, VIP4, VIP6};
 
 const VMAC: &str = "00:00:5e:00:01:33";
+const VMAC6: &str = "00:00:5e:00:02:33";
 
 fn conf(priority: u8) -> String {
     format!(
@@ -107,4 +108,87 @@ fn the_client_sees_only_the_virtual_mac_before_and_after_a_failover() {
     lab.client_flush_neighbours();
     assert!(lab.client_ping(VIP4));
     assert_eq!(lab.client_neighbour(VIP4).as_deref(), Some(VMAC));
+}
+
+#[test]
+fn with_vmac_xmit_base_adverts_stay_on_the_parent_and_the_vip_keeps_the_virtual_mac() {
+    require_root!();
+    let mut lab = Lab::new(2);
+    let conf =
+        |priority: u8| conf(priority).replace("use_vmac\n", "use_vmac\n    vmac_xmit_base\n");
+    let r0 = lab.start_vrrp(0, &conf(150));
+    let r1 = lab.start_vrrp(1, &conf(100));
+    assert!(
+        wait_until(Duration::from_secs(10), || sole_holder_on_vmac(&lab, 0)),
+        "{}\n{}",
+        lab.log(r0),
+        lab.log(r1)
+    );
+    assert!(wait_until(Duration::from_secs(5), || lab.client_ping(VIP4)));
+    assert_eq!(lab.client_neighbour(VIP4).as_deref(), Some(VMAC));
+    // The adverts leave from the parent, with its MAC.
+    let out = lab
+        .exec(
+            &lab.client_ns(),
+            &[
+                "timeout", "5", "tcpdump", "-e", "-n", "-c", "3", "-i", "eth0", "vrrp",
+            ],
+            Duration::from_secs(10),
+        )
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let parent = lab.router_mac(0);
+    let sources: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(sources.len(), 3, "{text}");
+    assert!(sources.iter().all(|m| *m == parent), "{parent}: {text}");
+    lab.stop(r0);
+    assert!(
+        wait_until(Duration::from_secs(5), || sole_holder_on_vmac(&lab, 1)),
+        "{}",
+        lab.log(r1)
+    );
+    assert!(wait_until(Duration::from_secs(5), || lab.client_ping(VIP4)));
+    assert_eq!(lab.client_neighbour(VIP4).as_deref(), Some(VMAC));
+}
+
+#[test]
+fn an_ipv6_vip_keeps_the_ipv6_virtual_mac_over_a_failover() {
+    require_root!();
+    let mut lab = Lab::new(2);
+    let conf = |priority: u8| {
+        format!(
+            "vrrp_instance VI_6 {{\n    interface eth0\n    virtual_router_id 51\n    priority {priority}\n    advert_int 0.1\n\
+             \x20   use_vmac\n    virtual_ipaddress {{\n        {VIP6}/64\n    }}\n}}\n"
+        )
+    };
+    let on_vmac = |lab: &Lab, k: usize| {
+        let out = lab.ip(&lab.router_ns(k), &["-j", "-6", "addr", "show", "to", VIP6]);
+        out.contains("\"ifname\":\"vrrp.51\"")
+    };
+    let r0 = lab.start_vrrp(0, &conf(150));
+    let r1 = lab.start_vrrp(1, &conf(100));
+    assert!(
+        wait_until(Duration::from_secs(10), || on_vmac(&lab, 0)
+            && !on_vmac(&lab, 1)),
+        "{}\n{}",
+        lab.log(r0),
+        lab.log(r1)
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || lab.client_ping(VIP6)),
+        "{}",
+        lab.log(r0)
+    );
+    assert_eq!(lab.client_neighbour(VIP6).as_deref(), Some(VMAC6));
+    lab.stop(r0);
+    assert!(
+        wait_until(Duration::from_secs(5), || on_vmac(&lab, 1)),
+        "{}",
+        lab.log(r1)
+    );
+    assert!(wait_until(Duration::from_secs(5), || lab.client_ping(VIP6)));
+    assert_eq!(lab.client_neighbour(VIP6).as_deref(), Some(VMAC6));
 }
