@@ -1325,3 +1325,30 @@ fn static_item_errors_say_what_and_where() {
         assert_eq!((*line, message.as_str()), (want_line, want));
     }
 }
+
+#[test]
+fn a_gateway_configuration_reads_whole() {
+    let parsed = config::load(fixture("gateway.conf")).unwrap();
+    assert!(parsed.diagnostics.is_empty(), "{:#?}", parsed.diagnostics);
+    let c = &parsed.config;
+    assert_eq!(c.sync_groups[0].members, ["VI_INSIDE", "VI_OUTSIDE"]);
+    let inside = c.instance("VI_INSIDE").unwrap();
+    let outside = c.instance("VI_OUTSIDE").unwrap();
+    assert_eq!(inside.vmac.as_ref().unwrap().name, "vrrp.51");
+    assert!(!inside.accept && !outside.accept);
+    assert_eq!(inside.virtual_ipaddress_excluded.len(), 2);
+    assert!(outside.vmac.as_ref().unwrap().xmit_base);
+    assert_eq!(outside.virtual_routes.len(), 2);
+    assert_eq!(outside.virtual_rules[0].preference, 2000);
+    // The group's script and the track group's link reach the members, weight 0.
+    assert!(outside
+        .track_scripts
+        .iter()
+        .any(|t| t.name == "check_uplink" && t.weight == Some(0)));
+    assert!(inside
+        .track_interfaces
+        .iter()
+        .any(|t| t.name == "eth2" && t.weight == Some(0)));
+    assert_eq!(c.garp_groups[0].interfaces, ["eth0", "eth1"]);
+    assert_eq!(c.statics.routes.len(), 1);
+}

@@ -15,8 +15,9 @@
 //!
 //! FRR's peculiarities the scenario copes with: it serves the VIP from a macvlan with the
 //! virtual MAC (operational only while master: vrrpd sets protodown as backup), its IPv6
-//! adverts come from the macvlan's link-local, and after vrrpd stops the macvlan stays up
-//! with the VIP (the scenario deletes it; the lab deletes every macvlan on drop).
+//! adverts come from the macvlan's link-local, and after vrrpd stops the macvlan stays,
+//! admin up with the VIP but in protodown (the scenario deletes it; the lab deletes every
+//! macvlan on drop).
 //!
 //! The mixed case: ours sending RFC 9568's VRRPv3/IPv4 checksum (`vrrp_v3_checksum
 //! rfc9568`) is refused by vrrpd 8.4 ("Bad VRRP checksum"), which becomes master too;

@@ -472,10 +472,10 @@ impl Lab {
         json[0]["flags"]
             .as_array()
             .is_some_and(|f| f.iter().any(|x| x == "LOWER_UP"))
-            && json[0]["protodown"].as_bool() != Some(true)
+            && json[0]["proto_down"].as_bool() != Some(true)
     }
 
-    /// Deletes FRR's macvlan (vrrpd leaves it up with the VIP when it stops).
+    /// Deletes FRR's macvlan (vrrpd leaves it, admin up with the VIP, in protodown).
     pub fn delete_frr_macvlan(&self, frr: &Frr) {
         self.ip(&frr.ns, &["link", "del", &frr.macvlan]);
     }
