@@ -267,11 +267,25 @@ impl Parser<'_> {
             match opt.text.as_str() {
                 "dev" => vip.dev = value(self, "eth0").map(|w| w.text),
                 "label" => vip.label = value(self, "eth0:1").map(|w| w.text),
-                "scope" => vip.scope = value(self, "global").map(|w| w.text),
+                "scope" => {
+                    vip.scope = value(self, "global").map(|w| w.text);
+                    self.warn(
+                        &opt.pos,
+                        "`scope` is not applied: link-local addresses get link scope, the others global",
+                        "remove it unless it says just that",
+                    );
+                }
                 "brd" | "broadcast" => {
                     if let Some(w) = value(self, "192.168.1.255") {
                         match w.text.parse() {
-                            Ok(b) if addr.is_ipv4() => vip.broadcast = Some(b),
+                            Ok(b) if addr.is_ipv4() => {
+                                vip.broadcast = Some(b);
+                                self.warn(
+                                    &opt.pos,
+                                    format!("`{}` is not applied: the address gets no broadcast address", opt.text),
+                                    "remove it; a VIP rarely needs one",
+                                );
+                            }
                             _ => self.error(
                                 &w.pos,
                                 format!("broadcast must be an IPv4 address, got `{}`", w.text),
@@ -280,7 +294,14 @@ impl Parser<'_> {
                         }
                     }
                 }
-                "no_track" => vip.no_track = true,
+                "no_track" => {
+                    vip.no_track = true;
+                    self.warn(
+                        &opt.pos,
+                        "`no_track` is not applied: an address deleted behind a master's back is put back at once",
+                        "remove it",
+                    );
+                }
                 other => {
                     if let Some(&(_, takes_value)) = keywords::VIP_OPTIONS_UNSUPPORTED
                         .iter()
