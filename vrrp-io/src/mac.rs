@@ -36,6 +36,13 @@ impl MacAddr {
         MacAddr([0x00, 0x00, 0x5e, 0x00, 0x02, vrid])
     }
 
+    /// The Ethernet multicast address of an IPv4 multicast group, 01:00:5e followed by the
+    /// group's last 23 bits (RFC 1112 section 6.4).
+    pub const fn ipv4_multicast(group: std::net::Ipv4Addr) -> Self {
+        let o = group.octets();
+        MacAddr([0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]])
+    }
+
     /// The Ethernet multicast address of an IPv6 multicast group, 33:33 followed by the
     /// group's last 32 bits (RFC 2464 section 7).
     pub const fn ipv6_multicast(group: std::net::Ipv6Addr) -> Self {
@@ -76,6 +83,23 @@ mod tests {
         assert_eq!(
             MacAddr::ipv6_multicast(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)),
             MacAddr([0x33, 0x33, 0, 0, 0, 1])
+        );
+    }
+
+    #[test]
+    fn vrrp_groups_map_to_their_ethernet_multicast_addresses() {
+        assert_eq!(
+            MacAddr::ipv4_multicast(std::net::Ipv4Addr::new(224, 0, 0, 18)).to_string(),
+            "01:00:5e:00:00:12"
+        );
+        // Only the last 23 bits: 239.128.1.2 and 224.0.1.2 share a MAC.
+        assert_eq!(
+            MacAddr::ipv4_multicast(std::net::Ipv4Addr::new(239, 128, 1, 2)),
+            MacAddr([0x01, 0x00, 0x5e, 0x00, 0x01, 0x02])
+        );
+        assert_eq!(
+            MacAddr::ipv6_multicast(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12)).to_string(),
+            "33:33:00:00:00:12"
         );
     }
 

@@ -28,6 +28,29 @@
 //! [`SendBatch`] (the adverts of many routers that took over at once) with as few
 //! sendmmsg(2) calls as possible.
 //!
+//! # Multicast adverts as link-layer frames
+//! Adverts to the group from one of the interface's own addresses go out through an
+//! AF_PACKET socket on Ethernet interfaces ([`SocketConfig::link_layer_multicast`], on by
+//! default): the socket writes the IP header itself and hands the kernel the whole IP
+//! packet with the group's MAC (01:00:5e:00:00:12 / 33:33:00:00:00:12; the kernel adds
+//! the interface's current MAC as source). That skips the route lookup, IP output and the
+//! netfilter hooks the raw socket's path runs for every datagram: about 40 % of the
+//! kernel's work per advert sent (`examples/send_cost.rs`). The IP packet is the one the
+//! raw socket would send: TTL / hop limit 255, protocol 112, the same source,
+//! destination and TOS / traffic class, IPv4 DF as the kernel would set it, no options,
+//! a valid header checksum; only the per-packet values the kernel picks itself differ
+//! (the IPv4 identification: a counter of the socket's; the IPv6 flow label: a hash of
+//! source and destination under a key of the socket's, 0 if the kernel would send none).
+//!
+//! What the kernel's IP output path would have done to these adverts no longer happens:
+//! netfilter OUTPUT / POSTROUTING rules (iptables, nftables `ip`/`ip6`/`inet` tables) and
+//! IPsec policies do not see them, cgroup egress programs do not run; queueing
+//! disciplines, `tc` egress and nftables `netdev` egress hooks still apply, and packet
+//! captures on the host still show them. Unicast adverts, adverts from an address the
+//! socket does not know as the interface's, interfaces that are not Ethernet (no MAC, or
+//! another link layer) and datagrams larger than the MTU (which the IP layer
+//! fragments) keep the raw socket's path, as does everything when the option is off.
+//!
 //! # Own packets
 //! With the multicast loop off the kernel does not deliver our own multicast adverts
 //! back to us. Our packets can still come back from the wire (a switch port in hairpin
@@ -85,21 +108,25 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
+use std::hash::BuildHasher;
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use socket2::{Domain, InterfaceIndexOrAddress, MsgHdr, Protocol, SockAddr, Socket, Type};
 use vrrp_core::wire::{
-    self, AdvertRepr, ChecksumForm, ChecksumMode, DecodeError, RxMeta, IP_PROTOCOL_VRRP,
-    VRRP_MULTICAST_V4, VRRP_MULTICAST_V6,
+    self, checksum_finish, checksum_sum, AdvertRepr, ChecksumForm, ChecksumMode, DecodeError,
+    RxMeta, IP_PROTOCOL_VRRP, VRRP_MULTICAST_V4, VRRP_MULTICAST_V6,
 };
 use vrrp_core::Family;
 
 use crate::cmsg;
 use crate::error::{Error, Result};
+use crate::mac::MacAddr;
 use crate::netlink::{validate_ifname, Netlink};
+use crate::packet::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use crate::sys;
 
 /// A receive buffer of this size holds any VRRP datagram: an IPv4 header with options (60)
@@ -113,6 +140,13 @@ const TOS_INTERNETWORK_CONTROL: u32 = 0xc0;
 
 /// Control buffer of one outgoing message: an IP_PKTINFO or IPV6_PKTINFO message.
 const SEND_CONTROL_LEN: usize = cmsg::space(cmsg::IN6_PKTINFO_LEN);
+
+/// An IPv4 header without options.
+const IPV4_HEADER_LEN: usize = 20;
+/// An IPv6 header; also room for either header.
+const IPV6_HEADER_LEN: usize = 40;
+/// The TTL / hop limit of every advert (RFC 9568 section 5.1.1.3 / 5.1.2.3).
+const VRRP_TTL: u8 = 255;
 
 /// How a [`VrrpSocket`] is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +165,11 @@ pub struct SocketConfig {
     pub virtual_addresses: Vec<IpAddr>,
     /// SO_RCVBUF in bytes; `None` keeps the system default.
     pub recv_buffer_size: Option<usize>,
+    /// Send adverts to the group as link-layer frames through an AF_PACKET socket, with
+    /// an IP header of our own, where the interface allows (see the
+    /// [module documentation](self)); `false` sends everything through the raw IP
+    /// socket. On by default.
+    pub link_layer_multicast: bool,
 }
 
 impl SocketConfig {
@@ -142,6 +181,7 @@ impl SocketConfig {
             join_group: true,
             virtual_addresses: Vec::new(),
             recv_buffer_size: None,
+            link_layer_multicast: true,
         }
     }
 
@@ -280,8 +320,8 @@ pub struct SendBatch {
     mmsg: sys::SendMmsg,
 }
 
-/// One queued datagram. `addr` and `control` are filled in when it is sent (they depend
-/// on the socket's interface).
+/// One queued datagram. `addr` and `control` (raw socket), or `header` (link layer), are
+/// filled in when it is sent: they depend on the socket.
 #[derive(Debug)]
 struct SendSlot {
     payload: Vec<u8>,
@@ -290,6 +330,10 @@ struct SendSlot {
     addr: SockAddr,
     control: [u8; SEND_CONTROL_LEN],
     control_len: usize,
+    /// The IP header when the datagram goes out as a link-layer frame; `header_len` 0
+    /// when it goes through the raw socket.
+    header: [u8; IPV6_HEADER_LEN],
+    header_len: usize,
 }
 
 impl SendBatch {
@@ -328,6 +372,7 @@ impl SendBatch {
             slot.src = src;
             slot.dst = dst;
             slot.control_len = 0;
+            slot.header_len = 0;
         } else {
             self.slots.push(SendSlot {
                 payload: payload.to_vec(),
@@ -336,6 +381,8 @@ impl SendBatch {
                 addr: SockAddr::from(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
                 control: [0; SEND_CONTROL_LEN],
                 control_len: 0,
+                header: [0; IPV6_HEADER_LEN],
+                header_len: 0,
             });
         }
         self.len += 1;
@@ -387,6 +434,8 @@ impl Default for SendBatch {
 #[derive(Debug)]
 pub struct VrrpSocket {
     socket: Socket,
+    /// Multicast adverts as link-layer frames; `None`: everything through `socket`.
+    link: Option<LinkSender>,
     family: Family,
     interface: String,
     ifindex: u32,
@@ -432,8 +481,17 @@ impl VrrpSocket {
             return Err(Error::InterfaceIndexNotFound { ifindex });
         }
         let socket = open_raw(config, ifindex)?;
+        // Without it (no Ethernet interface, AF_PACKET refused) the raw socket sends all.
+        let link = if config.link_layer_multicast {
+            LinkSender::open(&socket, config.family, ifindex)
+                .ok()
+                .flatten()
+        } else {
+            None
+        };
         let mut sock = VrrpSocket {
             socket,
+            link,
             family: config.family,
             interface: config.interface.clone(),
             ifindex,
@@ -472,6 +530,12 @@ impl VrrpSocket {
     /// True while the socket is a member of the VRRP multicast group.
     pub fn joined_group(&self) -> bool {
         self.joined
+    }
+
+    /// True when adverts to the group go out as link-layer frames: asked for with
+    /// [`SocketConfig::link_layer_multicast`], and the interface is Ethernet.
+    pub fn link_layer_multicast(&self) -> bool {
+        self.link.is_some()
     }
 
     /// Joins (`true`) or leaves (`false`) the VRRP multicast group on the interface, as
@@ -664,11 +728,33 @@ impl VrrpSocket {
     }
 
     /// Sends one VRRP message (`payload`, as emitted by `AdvertRepr::emit`) from `src` to
-    /// `dst` on the socket's interface. The kernel builds the IP header (TTL / hop limit
-    /// 255); `src` is chosen with IP_PKTINFO / IPV6_PKTINFO and must be an address of
-    /// this host (for IPv6 normally the interface's link-local, RFC 9568 section 5.1.2.1).
-    /// An unspecified `src` (0.0.0.0, ::) lets the kernel choose.
+    /// `dst` on the socket's interface, with TTL / hop limit 255. Through the raw socket
+    /// the kernel builds the IP header, `src` is chosen with IP_PKTINFO / IPV6_PKTINFO and
+    /// must be an address of this host (for IPv6 normally the interface's link-local, RFC
+    /// 9568 section 5.1.2.1), and an unspecified `src` (0.0.0.0, ::) lets the kernel
+    /// choose; adverts to the group from one of the interface's addresses may go out as
+    /// link-layer frames instead (see the [module documentation](self)).
     pub fn send(&mut self, payload: &[u8], src: IpAddr, dst: IpAddr) -> Result<()> {
+        let mut header = [0u8; IPV6_HEADER_LEN];
+        if let Some(len) = self.link_header(src, dst, payload.len(), &mut header) {
+            if let Some(link) = &self.link {
+                match link.send(header.get(..len).unwrap_or(&[]), payload) {
+                    Ok(()) => {
+                        self.stats.sent += 1;
+                        return Ok(());
+                    }
+                    // Dropped by the queueing discipline: not an error on the raw socket
+                    // either (without IP_RECVERR), and the next advert follows.
+                    Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                        self.stats.sent += 1;
+                        return Ok(());
+                    }
+                    // Beyond the MTU: the raw socket's IP layer fragments it.
+                    Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => {}
+                    Err(e) => return Err(Error::socket("send VRRP advertisement", e)),
+                }
+            }
+        }
         let mut control = [0u8; SEND_CONTROL_LEN];
         let (addr, control_len) = destination(self.family, self.ifindex, src, dst, &mut control)?;
         let control = control.get(..control_len).unwrap_or(&[]);
@@ -715,31 +801,53 @@ impl VrrpSocket {
         let SendBatch { slots, mmsg, .. } = batch;
         let slots = slots.get_mut(..queued).unwrap_or(&mut []);
         for slot in slots.iter_mut() {
-            let (addr, control_len) = destination(
-                self.family,
-                self.ifindex,
-                slot.src,
-                slot.dst,
-                &mut slot.control,
-            )?;
-            slot.addr = addr;
-            slot.control_len = control_len;
+            slot.header_len = self
+                .link_header(slot.src, slot.dst, slot.payload.len(), &mut slot.header)
+                .unwrap_or(0);
+            if slot.header_len == 0 {
+                self.prepare_raw(slot)?;
+            }
         }
+        // Runs of datagrams of the same path, in order: one sendmmsg each (or more, as
+        // the kernel takes them).
         let mut sent = 0;
         while sent < queued {
             let rest = slots.get(sent..).unwrap_or(&[]);
-            let msgs = rest.iter().map(|s| sys::OutMsg {
-                addr: &s.addr,
-                payload: &s.payload,
-                control: s.control.get(..s.control_len).unwrap_or(&[]),
-            });
-            let error = match mmsg.send(self.socket.as_fd(), msgs, 0) {
+            let link = rest.first().is_some_and(|s| s.header_len > 0);
+            let run = rest
+                .iter()
+                .take_while(|s| (s.header_len > 0) == link)
+                .count();
+            let rest = rest.get(..run).unwrap_or(&[]);
+            let result = match (&self.link, link) {
+                (Some(l), true) => {
+                    let msgs = rest.iter().map(|s| sys::OutMsg {
+                        addr: &l.group,
+                        header: s.header.get(..s.header_len).unwrap_or(&[]),
+                        payload: &s.payload,
+                        control: &[],
+                    });
+                    mmsg.send(l.socket.as_fd(), msgs, 0)
+                }
+                _ => {
+                    let msgs = rest.iter().map(|s| sys::OutMsg {
+                        addr: &s.addr,
+                        header: &[],
+                        payload: &s.payload,
+                        control: s.control.get(..s.control_len).unwrap_or(&[]),
+                    });
+                    mmsg.send(self.socket.as_fd(), msgs, 0)
+                }
+            };
+            let error = match result {
                 Ok(n) if n > 0 => {
                     let whole = rest
                         .iter()
                         .take(n)
                         .enumerate()
-                        .take_while(|(i, s)| mmsg.sent_len(*i) == Some(s.payload.len()))
+                        .take_while(|(i, s)| {
+                            mmsg.sent_len(*i) == Some(s.header_len + s.payload.len())
+                        })
                         .count();
                     sent += whole;
                     self.stats.sent += whole as u64;
@@ -750,6 +858,20 @@ impl VrrpSocket {
                 }
                 Ok(_) => io::Error::new(io::ErrorKind::WriteZero, "sendmmsg sent nothing"),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // As in `send`: a frame the queueing discipline dropped counts as sent,
+                // one beyond the MTU goes through the raw socket.
+                Err(e) if link && e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    sent += 1;
+                    self.stats.sent += 1;
+                    continue;
+                }
+                Err(e) if link && e.raw_os_error() == Some(libc::EMSGSIZE) => {
+                    if let Some(slot) = slots.get_mut(sent) {
+                        slot.header_len = 0;
+                        self.prepare_raw(slot)?;
+                    }
+                    continue;
+                }
                 Err(e) => e,
             };
             return Err(Error::BatchSend {
@@ -759,6 +881,40 @@ impl VrrpSocket {
             });
         }
         Ok(sent)
+    }
+
+    /// Fills in the destination address and IP_PKTINFO / IPV6_PKTINFO of a datagram for
+    /// the raw socket.
+    fn prepare_raw(&self, slot: &mut SendSlot) -> Result<()> {
+        let (addr, control_len) = destination(
+            self.family,
+            self.ifindex,
+            slot.src,
+            slot.dst,
+            &mut slot.control,
+        )?;
+        slot.addr = addr;
+        slot.control_len = control_len;
+        Ok(())
+    }
+
+    /// Writes into `out` the IP header for sending `payload_len` bytes from `src` to
+    /// `dst` as a link-layer frame and returns its length; `None` when the datagram takes
+    /// the raw socket (see the [module documentation](self)).
+    fn link_header(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        payload_len: usize,
+        out: &mut [u8; IPV6_HEADER_LEN],
+    ) -> Option<usize> {
+        // An address the kernel may not accept as a source (not, or no longer, the
+        // interface's) is left to the raw socket, which checks.
+        if dst != self.multicast_group() || !self.rx.own.contains(&src) {
+            return None;
+        }
+        let link = self.link.as_mut()?;
+        link.headers.write(src, dst, payload_len, out)
     }
 }
 
@@ -771,6 +927,145 @@ impl AsFd for VrrpSocket {
 impl AsRawFd for VrrpSocket {
     fn as_raw_fd(&self) -> RawFd {
         self.socket.as_raw_fd()
+    }
+}
+
+/// The sending half of link-layer multicast: an AF_PACKET datagram socket on the
+/// interface (the kernel adds the Ethernet header: the group's MAC, the interface's
+/// current MAC, the EtherType) and what the raw socket's IP headers carry.
+#[derive(Debug)]
+struct LinkSender {
+    /// SOCK_DGRAM, protocol 0 (it receives nothing), bound to the interface.
+    socket: Socket,
+    /// The interface, the EtherType and the group's MAC.
+    group: SockAddr,
+    headers: HeaderTemplate,
+}
+
+/// What the IP headers of link-layer adverts carry besides addresses and length: the raw
+/// socket's settings, and stand-ins for the per-packet values the kernel picks.
+#[derive(Debug)]
+struct HeaderTemplate {
+    /// IPv4 TOS / IPv6 traffic class, as set on the raw socket.
+    tos: u8,
+    /// IPv4 DF, as the kernel sets it for the raw socket (path MTU discovery).
+    dont_fragment: bool,
+    /// Key of the IPv6 flow labels; `None` sends 0, as the kernel does when automatic
+    /// flow labels are off.
+    flow_labels: Option<RandomState>,
+    /// The next IPv4 identification.
+    next_id: u16,
+}
+
+impl LinkSender {
+    /// A sender for `ifindex`, copying the raw socket's header fields; `Ok(None)` when
+    /// the interface is not Ethernet.
+    fn open(raw: &Socket, family: Family, ifindex: u32) -> io::Result<Option<LinkSender>> {
+        let socket = Socket::new(Domain::PACKET, Type::DGRAM, None)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&sys::packet_sockaddr(ifindex, 0, MacAddr::ZERO)?)?;
+        let hatype = sys::packet_sockaddr_hatype(socket.local_addr()?);
+        if hatype != Some(libc::ARPHRD_ETHER) {
+            return Ok(None);
+        }
+        let (ethertype, mac, tos) = match family {
+            Family::Ipv4 => (
+                ETHERTYPE_IPV4,
+                MacAddr::ipv4_multicast(VRRP_MULTICAST_V4),
+                raw.tos()?,
+            ),
+            Family::Ipv6 => (
+                ETHERTYPE_IPV6,
+                MacAddr::ipv6_multicast(VRRP_MULTICAST_V6),
+                raw.tclass_v6()?,
+            ),
+        };
+        // The kernel sets DF for path MTU discovery: modes "want", "do" and "probe"
+        // (net.ipv4.ip_no_pmtu_disc makes it "dont").
+        let dont_fragment = family == Family::Ipv4
+            && matches!(
+                sys::getsockopt_int(raw.as_fd(), libc::IPPROTO_IP, libc::IP_MTU_DISCOVER)?,
+                libc::IP_PMTUDISC_WANT | libc::IP_PMTUDISC_DO | libc::IP_PMTUDISC_PROBE
+            );
+        let flow_labels = (family == Family::Ipv6
+            && sys::getsockopt_int(raw.as_fd(), libc::IPPROTO_IPV6, libc::IPV6_AUTOFLOWLABEL)
+                .is_ok_and(|on| on != 0))
+        .then(RandomState::new);
+        Ok(Some(LinkSender {
+            socket,
+            group: sys::packet_sockaddr(ifindex, ethertype, mac)?,
+            headers: HeaderTemplate {
+                tos: u8::try_from(tos).unwrap_or(0),
+                dont_fragment,
+                flow_labels,
+                next_id: RandomState::new().hash_one(ifindex) as u16,
+            },
+        }))
+    }
+
+    /// Sends one IP packet (`header`, then `payload`) to the group.
+    fn send(&self, header: &[u8], payload: &[u8]) -> io::Result<()> {
+        let iov = [IoSlice::new(header), IoSlice::new(payload)];
+        let msg = MsgHdr::new().with_addr(&self.group).with_buffers(&iov);
+        loop {
+            match self.socket.sendmsg(&msg, 0) {
+                Ok(n) if n == header.len() + payload.len() => return Ok(()),
+                Ok(_) => return Err(partial_send()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl HeaderTemplate {
+    /// Writes the IP header of a `payload_len`-byte VRRP message from `src` to `dst` into
+    /// `out`; returns its length, or `None` when the datagram is too long for one.
+    fn write(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        payload_len: usize,
+        out: &mut [u8; IPV6_HEADER_LEN],
+    ) -> Option<usize> {
+        match (src, dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                let total_len = u16::try_from(IPV4_HEADER_LEN + payload_len).ok()?;
+                let h = &mut out[..IPV4_HEADER_LEN];
+                h[0] = 0x45; // version 4, 5 words: no options
+                h[1] = self.tos;
+                h[2..4].copy_from_slice(&total_len.to_be_bytes());
+                h[4..6].copy_from_slice(&self.next_id.to_be_bytes());
+                let flags: u16 = if self.dont_fragment { 0x4000 } else { 0 };
+                h[6..8].copy_from_slice(&flags.to_be_bytes());
+                h[8] = VRRP_TTL;
+                h[9] = IP_PROTOCOL_VRRP;
+                h[10..12].fill(0);
+                h[12..16].copy_from_slice(&src.octets());
+                h[16..20].copy_from_slice(&dst.octets());
+                let checksum = checksum_finish(checksum_sum(0, h));
+                h[10..12].copy_from_slice(&checksum.to_be_bytes());
+                self.next_id = self.next_id.wrapping_add(1);
+                Some(IPV4_HEADER_LEN)
+            }
+            (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                let payload_len = u16::try_from(payload_len).ok()?;
+                // A flow's label is stable and non-zero, like the kernel's automatic one.
+                let label = self
+                    .flow_labels
+                    .as_ref()
+                    .map_or(0, |key| (key.hash_one((src, dst)) as u32 & 0xf_ffff).max(1));
+                let first = (6 << 28) | (u32::from(self.tos) << 20) | label;
+                out[0..4].copy_from_slice(&first.to_be_bytes());
+                out[4..6].copy_from_slice(&payload_len.to_be_bytes());
+                out[6] = IP_PROTOCOL_VRRP;
+                out[7] = VRRP_TTL;
+                out[8..24].copy_from_slice(&src.octets());
+                out[24..40].copy_from_slice(&dst.octets());
+                Some(IPV6_HEADER_LEN)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -1203,6 +1498,89 @@ mod tests {
         let u = SocketConfig::unicast(Family::Ipv6, "eth0");
         assert!(!u.join_group);
         assert_eq!(u.family, Family::Ipv6);
+        assert!(
+            m.link_layer_multicast && u.link_layer_multicast,
+            "on by default"
+        );
+    }
+
+    fn template(tos: u8, dont_fragment: bool, next_id: u16) -> HeaderTemplate {
+        HeaderTemplate {
+            tos,
+            dont_fragment,
+            flow_labels: None,
+            next_id,
+        }
+    }
+
+    #[test]
+    fn ipv4_header_is_keepalived_s_byte_for_byte() {
+        // keepalived's header has identification 0x002c and no DF.
+        let mut t = template(0xc0, false, 0x2c);
+        let mut out = [0u8; IPV6_HEADER_LEN];
+        let src = IpAddr::V4(Ipv4Addr::new(192, 168, 100, 10));
+        let len = t.write(src, IpAddr::V4(VRRP_MULTICAST_V4), 12, &mut out);
+        assert_eq!(len, Some(IPV4_HEADER_LEN));
+        assert_eq!(out[..20], KEEPALIVED_V3_IPV4[..20]);
+        // The next one gets the next identification and its own checksum.
+        t.write(src, IpAddr::V4(VRRP_MULTICAST_V4), 12, &mut out);
+        assert_eq!(&out[4..6], &[0x00, 0x2d]);
+        assert_eq!(checksum_finish(checksum_sum(0, &out[..20])), 0);
+        let (meta, start, end) = {
+            let mut packet = out[..20].to_vec();
+            packet.extend_from_slice(&KEEPALIVED_V3_IPV4[20..]);
+            parse_ipv4(&packet).expect("parses")
+        };
+        assert_eq!((meta.hop_limit, start, end), (255, 20, 32));
+    }
+
+    #[test]
+    fn ipv4_header_sets_df_when_the_kernel_would_and_wraps_the_identification() {
+        let mut t = template(0, true, u16::MAX);
+        let mut out = [0u8; IPV6_HEADER_LEN];
+        let src = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        t.write(src, IpAddr::V4(VRRP_MULTICAST_V4), 1028, &mut out);
+        assert_eq!(
+            &out[..12],
+            &[0x45, 0, 0x04, 0x18, 0xff, 0xff, 0x40, 0, 255, 112, out[10], out[11]]
+        );
+        assert_eq!(checksum_finish(checksum_sum(0, &out[..20])), 0);
+        assert_eq!(t.next_id, 0);
+        // Too long for the 16-bit total length, or of mixed families: not built.
+        assert_eq!(
+            t.write(src, IpAddr::V4(VRRP_MULTICAST_V4), 65_516, &mut out),
+            None
+        );
+        assert_eq!(
+            t.write(src, IpAddr::V6(VRRP_MULTICAST_V6), 12, &mut out),
+            None
+        );
+    }
+
+    #[test]
+    fn ipv6_header_carries_traffic_class_hop_limit_and_a_stable_flow_label() {
+        let src = IpAddr::V6(LL_A);
+        let dst = IpAddr::V6(VRRP_MULTICAST_V6);
+        let mut out = [0u8; IPV6_HEADER_LEN];
+        let mut t = template(0xc0, false, 0);
+        assert_eq!(t.write(src, dst, 8, &mut out), Some(IPV6_HEADER_LEN));
+        let mut expected = vec![0x6c, 0x00, 0x00, 0x00, 0x00, 0x08, 112, 255];
+        expected.extend_from_slice(&LL_A.octets());
+        expected.extend_from_slice(&VRRP_MULTICAST_V6.octets());
+        assert_eq!(
+            out.to_vec(),
+            expected,
+            "no flow label when the kernel sets none"
+        );
+        t.flow_labels = Some(RandomState::new());
+        t.write(src, dst, 8, &mut out);
+        let label = u32::from_be_bytes([0, out[1] & 0x0f, out[2], out[3]]);
+        assert_ne!(label, 0);
+        assert_eq!((out[0], out[1] & 0xf0), (0x6c, 0x00), "traffic class kept");
+        let mut again = [0u8; IPV6_HEADER_LEN];
+        t.write(src, dst, 8, &mut again);
+        assert_eq!(again, out, "one flow, one label");
+        assert_eq!(t.write(src, dst, 65_536, &mut out), None);
     }
 
     fn received(len: usize, control_len: usize) -> sys::Received {

@@ -49,6 +49,38 @@ pub(crate) fn setsockopt<T: SockOptValue>(
     }
 }
 
+/// `getsockopt(fd, level, name)` of an `int` option.
+pub(crate) fn getsockopt_int(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are live and exclusively borrowed for the call; the kernel
+    // writes at most `len` bytes into `value` and the length it wrote into `len`. `fd` is
+    // a valid open descriptor.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&mut value as *mut libc::c_int).cast::<libc::c_void>(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if len as usize != mem::size_of::<libc::c_int>() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "getsockopt: not an int option",
+        ));
+    }
+    Ok(value)
+}
+
 /// What `recvmsg` reported besides the sender address.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Received {
@@ -168,7 +200,8 @@ pub(crate) struct RecvMmsg {
     control_len: usize,
 }
 
-/// The headers and I/O vectors of one `recvmmsg` / `sendmmsg` call, reused.
+/// The headers and I/O vectors of one `recvmmsg` / `sendmmsg` call, reused: message `i`
+/// owns the I/O vectors `i * per_msg..(i + 1) * per_msg`.
 struct MmsgHeaders {
     hdrs: Vec<libc::mmsghdr>,
     iovs: Vec<libc::iovec>,
@@ -183,12 +216,12 @@ unsafe impl Send for MmsgHeaders {}
 unsafe impl Sync for MmsgHeaders {}
 
 impl MmsgHeaders {
-    /// For `n` messages (at least 1, at most [`MAX_MMSG`]).
-    fn new(n: usize) -> Self {
+    /// For `n` messages (at least 1, at most [`MAX_MMSG`]) of up to `per_msg` buffers.
+    fn new(n: usize, per_msg: usize) -> Self {
         let n = n.clamp(1, MAX_MMSG);
         MmsgHeaders {
             hdrs: (0..n).map(|_| empty_mmsghdr()).collect(),
-            iovs: (0..n)
+            iovs: (0..n * per_msg)
                 .map(|_| libc::iovec {
                     iov_base: ptr::null_mut(),
                     iov_len: 0,
@@ -210,7 +243,7 @@ impl std::fmt::Debug for RecvMmsg {
 impl RecvMmsg {
     /// Headers for `n` messages (at least 1, at most [`MAX_MMSG`]).
     pub(crate) fn new(n: usize) -> Self {
-        let h = MmsgHeaders::new(n);
+        let h = MmsgHeaders::new(n, 1);
         RecvMmsg {
             names: (0..h.hdrs.len())
                 .map(|_| empty_sockaddr_storage())
@@ -330,7 +363,10 @@ impl RecvMmsg {
 pub(crate) struct OutMsg<'a> {
     /// Destination.
     pub addr: &'a SockAddr,
-    /// The datagram.
+    /// Bytes sent before the payload, in the same datagram (may be empty): an IP header
+    /// on a packet socket.
+    pub header: &'a [u8],
+    /// The datagram (after `header`).
     pub payload: &'a [u8],
     /// Ancillary data (may be empty).
     pub control: &'a [u8],
@@ -356,7 +392,7 @@ impl SendMmsg {
     /// Headers for `n` messages (at least 1, at most [`MAX_MMSG`]).
     pub(crate) fn new(n: usize) -> Self {
         SendMmsg {
-            h: MmsgHeaders::new(n),
+            h: MmsgHeaders::new(n, 2),
             count: 0,
         }
     }
@@ -372,12 +408,19 @@ impl SendMmsg {
     ) -> io::Result<usize> {
         self.count = 0;
         let mut n = 0;
-        let slots = self.h.iovs.iter_mut().zip(self.h.hdrs.iter_mut());
+        let slots = self.h.iovs.chunks_exact_mut(2).zip(self.h.hdrs.iter_mut());
         for (msg, (iov, hdr)) in msgs.into_iter().zip(slots) {
-            // The kernel only reads from a send buffer; the iovec type is shared with
-            // receiving, hence the mutable pointer.
-            iov.iov_base = msg.payload.as_ptr().cast_mut().cast();
-            iov.iov_len = msg.payload.len();
+            // The header (if any), then the payload. The kernel only reads from a send
+            // buffer; the iovec type is shared with receiving, hence the mutable pointers.
+            let mut used: usize = 0;
+            for buffer in [msg.header, msg.payload] {
+                if let (false, Some(slot)) = (buffer.is_empty(), iov.get_mut(used)) {
+                    slot.iov_base = buffer.as_ptr().cast_mut().cast();
+                    slot.iov_len = buffer.len();
+                    used += 1;
+                }
+            }
+            hdr.msg_hdr.msg_iovlen = used as _;
             hdr.msg_hdr.msg_name = msg.addr.as_ptr().cast_mut().cast();
             hdr.msg_hdr.msg_namelen = msg.addr.len();
             if msg.control.is_empty() {
@@ -396,16 +439,16 @@ impl SendMmsg {
         }
         let iov_base = self.h.iovs.as_mut_ptr();
         for (i, hdr) in self.h.hdrs.iter_mut().take(n).enumerate() {
-            hdr.msg_hdr.msg_iov = iov_base.wrapping_add(i);
-            hdr.msg_hdr.msg_iovlen = 1;
+            hdr.msg_hdr.msg_iov = iov_base.wrapping_add(2 * i);
         }
         // SAFETY: for each of the first `n` headers, `msg_name` points to a SockAddr of
-        // `msg_namelen` bytes, the one iovec in `self.h.iovs` to a payload slice of
-        // `iov_len` bytes, and `msg_control` to a control slice of `msg_controllen`
-        // bytes (or is null with length 0). All of them are borrowed for 'a, which
-        // outlives this call, and the kernel only reads them. The iovec pointers were
-        // derived after the last reborrow of `self.h.iovs`. `n` is at most MAX_MMSG, so it
-        // fits a c_uint.
+        // `msg_namelen` bytes; `msg_iov` to its own two iovecs in `self.h.iovs` (at
+        // `2 * i`, within the vector, which holds two per header), of which the first
+        // `msg_iovlen` (0 to 2) cover a header or payload slice of `iov_len` bytes; and
+        // `msg_control` to a control slice of `msg_controllen` bytes (or is null with
+        // length 0). All of them are borrowed for 'a, which outlives this call, and the
+        // kernel only reads them. The iovec pointers were derived after the last reborrow
+        // of `self.h.iovs`. `n` is at most MAX_MMSG, so it fits a c_uint.
         let rc = unsafe {
             libc::sendmmsg(
                 fd.as_raw_fd(),
@@ -458,6 +501,24 @@ pub(crate) fn packet_sockaddr(ifindex: u32, ethertype: u16, dst: MacAddr) -> io:
         })
     }?;
     Ok(addr)
+}
+
+/// The hardware type (`ARPHRD_*`) of the interface in an AF_PACKET socket's address, as
+/// `getsockname` on a bound packet socket reports it.
+pub(crate) fn packet_sockaddr_hatype(addr: SockAddr) -> Option<u16> {
+    // getsockname reports the address up to the end of the hardware address it holds:
+    // less than a whole sockaddr_ll, but always the fixed fields before `sll_addr`.
+    const FIXED_LEN: usize = mem::offset_of!(libc::sockaddr_ll, sll_addr);
+    if addr.family() != libc::AF_PACKET as libc::sa_family_t || (addr.len() as usize) < FIXED_LEN {
+        return None;
+    }
+    let storage = addr.as_storage();
+    // SAFETY: an AF_PACKET address at the start of a sockaddr_storage, which is larger
+    // and at least as aligned as sockaddr_ll and was zero-initialised before the kernel
+    // wrote into it, so every byte of the sockaddr_ll read is initialised; plain integers.
+    let sll: libc::sockaddr_ll =
+        unsafe { std::ptr::read((&storage as *const libc::sockaddr_storage).cast()) };
+    Some(sll.sll_hatype)
 }
 
 /// The interface index and EtherType (host order) of a received packet's `sockaddr_ll`,
@@ -667,6 +728,7 @@ mod tests {
         let mut send = SendMmsg::new(8);
         let msgs = payloads.iter().map(|p| OutMsg {
             addr: &to,
+            header: &[],
             payload: p,
             control: &[],
         });
@@ -706,6 +768,44 @@ mod tests {
             libc::MSG_DONTWAIT,
         );
         assert_eq!(empty.map_err(|e| e.kind()), Err(io::ErrorKind::WouldBlock));
+    }
+
+    #[test]
+    fn sendmmsg_sends_header_and_payload_as_one_datagram() {
+        let (rx, tx) = loopback_pair();
+        let to = SockAddr::from(rx.local_addr().expect("addr"));
+        let mut send = SendMmsg::new(4);
+        let msgs = [
+            (&b"head"[..], &b"-one"[..]),
+            (&b""[..], &b"two"[..]),
+            (&b"three"[..], &b""[..]),
+        ]
+        .map(|(header, payload)| OutMsg {
+            addr: &to,
+            header,
+            payload,
+            control: &[],
+        });
+        assert_eq!(send.send(tx.as_fd(), msgs, 0).expect("sendmmsg"), 3);
+        assert_eq!(
+            (send.sent_len(0), send.sent_len(1), send.sent_len(2)),
+            (Some(8), Some(3), Some(5))
+        );
+        let mut buf = [0u8; 16];
+        for expected in [&b"head-one"[..], b"two", b"three"] {
+            let n = rx.recv(&mut buf).expect("datagram");
+            assert_eq!(&buf[..n], expected);
+        }
+    }
+
+    #[test]
+    fn getsockopt_int_reads_back_what_setsockopt_set() {
+        let (rx, _) = loopback_pair();
+        setsockopt(rx.as_fd(), libc::IPPROTO_IP, libc::IP_TTL, &77).expect("set");
+        assert_eq!(
+            getsockopt_int(rx.as_fd(), libc::IPPROTO_IP, libc::IP_TTL).expect("get"),
+            77
+        );
     }
 
     #[test]
