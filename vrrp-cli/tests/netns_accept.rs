@@ -76,3 +76,43 @@ fn accept_mode_off_drops_traffic_to_the_vip_and_on_lets_it_through() {
     assert!(!our_table(&lab), "a stopped daemon removes its table");
     assert!(lab.client_ping(&own));
 }
+
+#[test]
+fn with_adverts_through_the_ip_stack_an_output_firewall_rule_forces_a_failover() {
+    require_root!();
+    if !have("nft") {
+        eprintln!("SKIPPED: needs nft (apt install nftables)");
+        return;
+    }
+    let mut lab = Lab::new(2);
+    let conf = |priority: u8| {
+        format!(
+            "global_defs {{\n    vrrp_version 3\n    vrrp_adverts_through_ip_stack\n}}\n\
+             vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority {priority}\n    advert_int 0.1\n\
+             \x20   virtual_ipaddress {{\n        {VIP4}/24\n    }}\n}}\n"
+        )
+    };
+    let r0 = lab.start_vrrp(0, &conf(150));
+    let r1 = lab.start_vrrp(1, &conf(100));
+    assert!(
+        lab.wait_sole_holder(0, VIP4, Duration::from_secs(10)),
+        "{}\n{}",
+        lab.log(r0),
+        lab.log(r1)
+    );
+    // keepalived's users' way to force a failover: drop VRRP on output.
+    let script = "add table inet t\nadd chain inet t out { type filter hook output priority 0; }\nadd rule inet t out meta l4proto 112 drop\n";
+    let path = lab.dir().join("drop-vrrp.nft");
+    std::fs::write(&path, script).unwrap();
+    lab.exec(
+        &lab.router_ns(0),
+        &["nft", "-f", path.to_str().unwrap()],
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(5), || lab.has_address(1, VIP4)),
+        "the backup takes over once the master's adverts are dropped\n{}",
+        lab.log(r1)
+    );
+}

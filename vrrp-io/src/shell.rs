@@ -126,6 +126,7 @@ pub(crate) fn open(spec: &SocketSpec) -> Result<VrrpSocket> {
     config.join_group = spec.join_group;
     config.recv_buffer_size = Some(RECV_SOCKET_BUFFER);
     config.virtual_addresses = spec.virtual_addresses.clone();
+    config.link_layer_multicast = spec.link_layer_multicast;
     VrrpSocket::open_with(&config, spec.ifindex, spec.own_addresses.iter().copied())
 }
 
@@ -148,10 +149,15 @@ pub(crate) fn reconcile<S>(
     mut wrap: impl FnMut(VrrpSocket) -> std::io::Result<S>,
     mut on_error: impl FnMut(crate::Error),
 ) {
+    // A socket whose interface came back under a new index, or that sends link-layer
+    // frames where the IP stack is now wanted, is opened again.
     current.retain_mut(|(key, s)| {
-        desired
-            .iter()
-            .any(|d| d.key == *key && d.ifindex == inner(s).ifindex())
+        desired.iter().any(|d| {
+            let socket = inner(s);
+            d.key == *key
+                && d.ifindex == socket.ifindex()
+                && (d.link_layer_multicast || !socket.link_layer_multicast())
+        })
     });
     for spec in desired {
         match current.iter_mut().find(|(k, _)| *k == spec.key) {

@@ -60,6 +60,7 @@ pub(crate) const GLOBAL_SUPPORTED: &[&str] = &[
     "vrrp_garp_master_refresh",
     "vrrp_garp_interval",
     "vrrp_gna_interval",
+    "vrrp_adverts_through_ip_stack",
     "vrrp_check_unicast_src",
     "vrrp_skip_check_adv_addr",
     "vrrp_strict",

@@ -92,6 +92,9 @@ pub struct GlobalDefs {
     pub vrrp_garp_interval: Duration,
     /// `vrrp_gna_interval`: the same for unsolicited neighbour advertisements.
     pub vrrp_gna_interval: Duration,
+    /// `vrrp_adverts_through_ip_stack` (ours): multicast adverts through the kernel's IP
+    /// output path, where firewall OUTPUT rules see them, instead of as link-layer frames.
+    pub vrrp_adverts_through_ip_stack: bool,
     /// `vrrp_garp_master_repeat N`: gratuitous ARPs per burst (keepalived default 5).
     pub vrrp_garp_master_repeat: u32,
     /// `vrrp_garp_master_refresh SECS`: repeat gratuitous ARPs this often while master
@@ -126,6 +129,7 @@ impl Default for GlobalDefs {
             vrrp_startup_spread: Duration::from_secs(1),
             vrrp_garp_interval: Duration::ZERO,
             vrrp_gna_interval: Duration::ZERO,
+            vrrp_adverts_through_ip_stack: false,
             vrrp_garp_master_repeat: 5,
             vrrp_garp_master_refresh: None,
             vrrp_check_unicast_src: false,

@@ -296,6 +296,7 @@ pub fn instance_spec(
         },
         announce_pacing: announce_pacing(config, inst),
         address_interface,
+        adverts_through_ip_stack: config.global.vrrp_adverts_through_ip_stack,
         sync_group: None,
     };
     Ok(match config.sync_group_of(&inst.name) {

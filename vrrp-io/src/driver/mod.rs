@@ -97,6 +97,8 @@ struct Entry {
     routing: Option<Arc<Routing>>,
     /// [`RouterSpec::announce_pacing`], if it paces anything.
     pacing: Option<PacingKey>,
+    /// [`RouterSpec::adverts_through_ip_stack`].
+    ip_stack_adverts: bool,
 }
 
 /// Every router of a process, with no I/O. See the [module documentation](self).
@@ -498,12 +500,14 @@ impl Driver {
                             .map(|(a, _)| *a)
                             .filter(|a| Family::of(a) == key.family)
                             .collect(),
+                        link_layer_multicast: true,
                     });
                     specs.len() - 1
                 }
             };
             let spec = &mut specs[i];
             spec.join_group |= config.unicast_peers.is_empty();
+            spec.link_layer_multicast &= !self.entries.get(key).is_some_and(|e| e.ip_stack_adverts);
             spec.virtual_addresses
                 .extend(config.held_addresses().map(|v| v.addr));
         }

@@ -99,6 +99,7 @@ impl Driver {
                 address_interface,
                 routing,
                 pacing: pacing_of(&spec),
+                ip_stack_adverts: spec.adverts_through_ip_stack,
             },
         );
         self.socket_generation += 1;
@@ -178,6 +179,7 @@ impl Driver {
                 entry.tracked = tracked;
                 entry.address_interface = address_interface;
                 entry.pacing = pacing_of(&spec);
+                entry.ip_stack_adverts = spec.adverts_through_ip_stack;
                 let old = entry
                     .routing
                     .take()
@@ -330,6 +332,7 @@ impl Driver {
                 != spec.address_interface.as_deref()
             || entry.routing.as_deref().cloned().unwrap_or_default() != spec.routing
             || entry.pacing != pacing_of(spec)
+            || entry.ip_stack_adverts != spec.adverts_through_ip_stack
             || self.sync.group_of(key).map(|g| &**g) != spec.sync_group.as_deref()
             || entry.tracked.len() != spec.tracked_interfaces.len()
             || entry

@@ -39,6 +39,13 @@ pub struct RouterSpec {
     /// adverts stay on its parent (keepalived's `use_vmac` with `vmac_xmit_base`). Track
     /// it too (weight 0), or a master whose VIP interface vanished keeps advertising.
     pub address_interface: Option<String>,
+    /// Send this router's multicast adverts through the kernel's IP output path (the raw
+    /// socket) instead of as link-layer frames ([`crate::SocketConfig::link_layer_multicast`]):
+    /// for hosts whose firewall OUTPUT rules or IPsec policies must see them (the usual
+    /// `iptables -A OUTPUT -p vrrp -j DROP` to force a failover, say). About 40 % more
+    /// kernel work per advert. A socket shared with routers that do not ask follows the
+    /// ones that do.
+    pub adverts_through_ip_stack: bool,
     /// The sync group the router belongs to (keepalived's `vrrp_sync_group`), if any:
     /// its members change state together. Set with [`RouterSpec::in_sync_group`].
     pub sync_group: Option<String>,
@@ -109,6 +116,7 @@ impl RouterSpec {
             routing: Routing::default(),
             announce_pacing: None,
             address_interface: None,
+            adverts_through_ip_stack: false,
             sync_group: None,
         }
     }
@@ -173,6 +181,9 @@ pub struct SocketSpec {
     pub virtual_addresses: Vec<IpAddr>,
     /// The interface's own addresses of this family: adverts from them are our own.
     pub own_addresses: Vec<IpAddr>,
+    /// Multicast adverts as link-layer frames: no router here asked for the IP stack
+    /// ([`RouterSpec::adverts_through_ip_stack`]).
+    pub link_layer_multicast: bool,
 }
 
 /// What a shell must do, in the order [`crate::Driver::poll_action`] hands them out.

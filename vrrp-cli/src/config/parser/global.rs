@@ -135,6 +135,9 @@ impl Parser<'_> {
                     self.global.vrrp_gna_interval = d;
                 }
             }
+            "vrrp_adverts_through_ip_stack" => {
+                self.global.vrrp_adverts_through_ip_stack = self.flag(st)
+            }
             "vrrp_check_unicast_src" => self.global.vrrp_check_unicast_src = self.flag(st),
             "vrrp_skip_check_adv_addr" => self.global.vrrp_skip_check_adv_addr = self.flag(st),
             "vrrp_strict" => self.global.vrrp_strict = self.flag(st),

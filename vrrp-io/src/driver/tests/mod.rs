@@ -633,4 +633,25 @@ fn hand_over_by_name_demotes_and_resume_restores() {
     );
 }
 
+#[test]
+fn a_socket_sends_through_the_ip_stack_when_any_of_its_routers_asks() {
+    let mut d = host();
+    d.add(Instant::ZERO, spec("VI_1", "eth0", 51, "192.168.100.12"))
+        .expect("starts");
+    d.add(Instant::ZERO, spec("VI_3", "eth1", 53, "10.0.0.12"))
+        .expect("starts");
+    let mut asks = spec("VI_2", "eth0", 52, "192.168.100.13");
+    asks.adverts_through_ip_stack = true;
+    d.add(Instant::ZERO, asks).expect("starts");
+    let link_layer: Vec<(String, bool)> = d
+        .sockets()
+        .into_iter()
+        .map(|s| (s.interface, s.link_layer_multicast))
+        .collect();
+    assert_eq!(
+        link_layer,
+        [("eth0".to_owned(), false), ("eth1".to_owned(), true)]
+    );
+}
+
 mod gateway;
