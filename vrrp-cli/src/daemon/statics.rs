@@ -89,26 +89,18 @@ fn add_address(netlink: &mut Netlink, addr: &VirtualAddress) -> Result<(), vrrp_
         .map(|_| ())
 }
 
-/// The items of `a` that `b` does not have.
+/// The items of `a` that `b` does not have (the track group does not count).
 fn minus(a: &Statics, b: &Statics) -> Statics {
     Statics {
-        addresses: a
-            .addresses
-            .iter()
-            .filter(|x| !b.addresses.iter().any(|y| y.0 == x.0))
-            .cloned()
-            .collect(),
-        routes: a
-            .routes
-            .iter()
-            .filter(|x| !b.routes.iter().any(|y| y.0 == x.0))
-            .cloned()
-            .collect(),
-        rules: a
-            .rules
-            .iter()
-            .filter(|x| !b.rules.iter().any(|y| y.0 == x.0))
-            .cloned()
-            .collect(),
+        addresses: not_in(&a.addresses, &b.addresses),
+        routes: not_in(&a.routes, &b.routes),
+        rules: not_in(&a.rules, &b.rules),
     }
+}
+
+fn not_in<T: PartialEq + Clone, G: Clone>(a: &[(T, G)], b: &[(T, G)]) -> Vec<(T, G)> {
+    a.iter()
+        .filter(|x| !b.iter().any(|y| y.0 == x.0))
+        .cloned()
+        .collect()
 }

@@ -328,9 +328,13 @@ impl Driver {
             || self.ifname(key) != spec.interface
             || entry
                 .address_interface
-                .map(|i| self.interfaces[i.0 as usize].as_str())
+                .and_then(|i| self.interfaces.get(i.0 as usize))
+                .map(String::as_str)
                 != spec.address_interface.as_deref()
-            || entry.routing.as_deref().cloned().unwrap_or_default() != spec.routing
+            || entry
+                .routing
+                .as_deref()
+                .map_or(!spec.routing.is_empty(), |r| *r != spec.routing)
             || entry.pacing != pacing_of(spec)
             || entry.ip_stack_adverts != spec.adverts_through_ip_stack
             || self.sync.group_of(key).map(|g| &**g) != spec.sync_group.as_deref()

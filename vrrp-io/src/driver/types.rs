@@ -140,19 +140,12 @@ impl Routing {
 
     /// What `self` has and `other` has not.
     pub fn minus(&self, other: &Routing) -> Routing {
+        fn not_in<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+            a.iter().filter(|x| !b.contains(x)).cloned().collect()
+        }
         Routing {
-            routes: self
-                .routes
-                .iter()
-                .filter(|r| !other.routes.contains(r))
-                .cloned()
-                .collect(),
-            rules: self
-                .rules
-                .iter()
-                .filter(|r| !other.rules.contains(r))
-                .cloned()
-                .collect(),
+            routes: not_in(&self.routes, &other.routes),
+            rules: not_in(&self.rules, &other.rules),
         }
     }
 }

@@ -8,7 +8,7 @@ use super::instance::RawInstance;
 use super::{Parser, Seen};
 use crate::config::diag::Pos;
 use crate::config::keywords;
-use crate::config::model::{NotifyScript, TrackInterface, TrackScript, VirtualAddress};
+use crate::config::model::{Notify, NotifyScript, TrackInterface, TrackScript, VirtualAddress};
 use crate::config::suggest::nearest;
 use crate::config::tree::{Block, Stmt, Word};
 use crate::config::value;
@@ -131,14 +131,19 @@ impl Parser<'_> {
 
     /// A `notify_*` script.
     pub(super) fn instance_notify(&mut self, inst: &mut RawInstance, st: &Stmt) {
+        self.notify_into(&mut inst.notify, st);
+    }
+
+    /// A `notify_*` line into its slot of `notify` (an instance's or a sync group's).
+    pub(super) fn notify_into(&mut self, notify: &mut Notify, st: &Stmt) {
         let word = st.keyword().text.as_str();
         let script = self.notify_script(st);
         let slot = match word {
-            "notify_master" => &mut inst.notify.master,
-            "notify_backup" => &mut inst.notify.backup,
-            "notify_fault" => &mut inst.notify.fault,
-            "notify_stop" => &mut inst.notify.stop,
-            _ => &mut inst.notify.any,
+            "notify_master" => &mut notify.master,
+            "notify_backup" => &mut notify.backup,
+            "notify_fault" => &mut notify.fault,
+            "notify_stop" => &mut notify.stop,
+            _ => &mut notify.any,
         };
         if script.is_some() {
             *slot = script;

@@ -57,9 +57,9 @@ impl Parser<'_> {
         let priority = self.priority(&raw);
         self.check_nopreempt(&raw, priority);
         self.check_unicast_family(&raw, family);
-        self.check_track_scripts(&raw);
-        self.check_track_processes(&raw);
-        self.check_track_files(&raw);
+        self.check_track_scripts(&raw.track_scripts);
+        self.check_track_processes(&raw.track_processes);
+        self.check_track_files(&raw.track_files);
 
         let (interface, (vrid, vrid_pos)) = match (raw.interface, raw.vrid) {
             (Some(i), Some(v)) if complete => (i, v),
@@ -340,10 +340,10 @@ impl Parser<'_> {
     }
 
     /// Tracked scripts must be defined by a `vrrp_script`.
-    fn check_track_scripts(&mut self, raw: &RawInstance) {
+    pub(super) fn check_track_scripts(&mut self, tracked: &[(TrackScript, Pos)]) {
         let defined: Vec<String> = self.scripts.iter().map(|s| s.name.clone()).collect();
         self.check_tracked(
-            &raw.track_scripts,
+            tracked,
             &defined,
             "track_script",
             "vrrp_script",
@@ -352,14 +352,14 @@ impl Parser<'_> {
     }
 
     /// Tracked processes must be defined by a `vrrp_track_process`.
-    fn check_track_processes(&mut self, raw: &RawInstance) {
+    pub(super) fn check_track_processes(&mut self, tracked: &[(TrackScript, Pos)]) {
         let defined: Vec<String> = self
             .track_processes
             .iter()
             .map(|p| p.name.clone())
             .collect();
         self.check_tracked(
-            &raw.track_processes,
+            tracked,
             &defined,
             "track_process",
             "vrrp_track_process",
@@ -368,10 +368,10 @@ impl Parser<'_> {
     }
 
     /// Tracked files must be defined by a `track_file` block.
-    fn check_track_files(&mut self, raw: &RawInstance) {
+    pub(super) fn check_track_files(&mut self, tracked: &[(TrackScript, Pos)]) {
         let defined: Vec<String> = self.track_files.iter().map(|f| f.name.clone()).collect();
         self.check_tracked(
-            &raw.track_files,
+            tracked,
             &defined,
             "track_file",
             "track_file",
@@ -381,7 +381,7 @@ impl Parser<'_> {
 
     /// Each name in a `directive` block (`track_script { ... }`) must be one of `defined`
     /// by a `block` block; the error names the nearest or how to define it.
-    pub(super) fn check_tracked(
+    fn check_tracked(
         &mut self,
         tracked: &[(TrackScript, Pos)],
         defined: &[String],

@@ -44,7 +44,7 @@ impl Parser<'_> {
             location: kw.pos.location(),
         };
         let mut member_pos = Vec::new();
-        let mut tracked = Vec::new();
+        let (mut scripts, mut processes, mut files) = (Vec::new(), Vec::new(), Vec::new());
         for inner in &block.stmts {
             let ikw = inner.keyword();
             match ikw.text.as_str() {
@@ -67,34 +67,24 @@ impl Parser<'_> {
                     }
                 }
                 "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
-                    let script = self.notify_script(inner);
-                    let slot = match ikw.text.as_str() {
-                        "notify_master" => &mut group.notify.master,
-                        "notify_backup" => &mut group.notify.backup,
-                        "notify_fault" => &mut group.notify.fault,
-                        "notify_stop" => &mut group.notify.stop,
-                        _ => &mut group.notify.any,
-                    };
-                    if script.is_some() {
-                        *slot = script;
-                    }
+                    self.notify_into(&mut group.notify, inner)
                 }
                 "track_script" => {
                     let t = self.tracked_names(inner, "track_script { check_http }");
                     group.track_scripts.extend(t.iter().map(|(t, _)| t.clone()));
-                    tracked.push(("track_script", t));
+                    scripts.extend(t);
                 }
                 "track_process" => {
                     let t = self.tracked_names(inner, "track_process { nginx }");
                     group
                         .track_processes
                         .extend(t.iter().map(|(t, _)| t.clone()));
-                    tracked.push(("track_process", t));
+                    processes.extend(t);
                 }
                 "track_file" => {
                     let t = self.tracked_names(inner, "track_file { state_file }");
                     group.track_files.extend(t.iter().map(|(t, _)| t.clone()));
-                    tracked.push(("track_file", t));
+                    files.extend(t);
                 }
                 "track_interface" => {
                     let lines = self.track_interface_lines(inner);
@@ -126,29 +116,9 @@ impl Parser<'_> {
                 _ => self.unknown(ikw, "vrrp_sync_group", &[keywords::SYNC_GROUP_KNOWN]),
             }
         }
-        for (directive, list) in tracked {
-            let (defined, block_kw, body): (Vec<String>, _, _) = match directive {
-                "track_script" => (
-                    self.scripts.iter().map(|s| s.name.clone()).collect(),
-                    "vrrp_script",
-                    "{ script \"...\" }",
-                ),
-                "track_process" => (
-                    self.track_processes
-                        .iter()
-                        .map(|p| p.name.clone())
-                        .collect(),
-                    "vrrp_track_process",
-                    "{ process NAME }",
-                ),
-                _ => (
-                    self.track_files.iter().map(|f| f.name.clone()).collect(),
-                    "track_file",
-                    "{ file /path }",
-                ),
-            };
-            self.check_tracked(&list, &defined, directive, block_kw, body);
-        }
+        self.check_track_scripts(&scripts);
+        self.check_track_processes(&processes);
+        self.check_track_files(&files);
         if group.members.is_empty() {
             self.error(
                 &kw.pos,
