@@ -34,8 +34,8 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use lab::peers::{
-    error_lines, failover_scenario, frr_missing, nonzero_error_counters, peer_forms, FrrConf, Kind,
-    FRR_ERRORS, INSTANCE,
+    error_lines, failover_scenario, nonzero_error_counters, peer_forms, FrrConf, Kind, FRR_ERRORS,
+    INSTANCE,
 };
 use lab::{secs, wait_until, Lab, Pair, VIP4, VIP6};
 
@@ -63,17 +63,6 @@ fn v2_no_auth() -> Pair {
         auth_pass: None,
         ..Pair::classic()
     }
-}
-
-macro_rules! require_frr {
-    () => {
-        require_root!();
-        if let Some(why) = frr_missing() {
-            eprintln!("SKIPPED: {why}");
-            return;
-        }
-        require_tools!("tcpdump", "ping");
-    };
 }
 
 #[test]

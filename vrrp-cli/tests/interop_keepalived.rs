@@ -59,13 +59,6 @@ fn v3_ipv6() -> Pair {
     }
 }
 
-macro_rules! require_keepalived {
-    () => {
-        require_root!();
-        require_tools!("keepalived", "tcpdump", "ping");
-    };
-}
-
 #[test]
 fn v2_pass_ours_master_keepalived_backup() {
     require_keepalived!();

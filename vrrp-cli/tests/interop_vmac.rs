@@ -43,7 +43,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use lab::peers::{frr_missing, FrrConf, Kind, Node};
+use lab::peers::{FrrConf, Kind, Node};
 use lab::{secs, wait_until, Capture, Lab, VIP4, VRID};
 
 /// The IPv4 virtual router MAC of VRID 51.
@@ -58,24 +58,6 @@ const LOW: u8 = 100;
 /// waits for the kernel's RTNL lock, which namespace churn of concurrent tests can hold
 /// for seconds.
 const BOUND: Duration = Duration::from_secs(15);
-
-macro_rules! require_keepalived {
-    () => {
-        require_root!();
-        require_tools!("keepalived", "tcpdump", "ping");
-    };
-}
-
-macro_rules! require_frr {
-    () => {
-        require_root!();
-        if let Some(why) = frr_missing() {
-            eprintln!("SKIPPED: {why}");
-            return;
-        }
-        require_tools!("tcpdump", "ping");
-    };
-}
 
 #[test]
 fn ours_master_keepalived_backup() {

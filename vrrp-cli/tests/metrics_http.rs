@@ -5,76 +5,23 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
+mod fake_status;
+
 use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vrrp_cli::daemon::metrics::{self, Limits};
-use vrrp_cli::daemon::status::{SharedTrackNames, TrackKind, TrackNames};
-use vrrp_core::router::{DropCounters, Reason, State, Statistics, TrackId, TrackShare};
-use vrrp_core::wire::ChecksumForm;
-use vrrp_core::{Centiseconds, Family, Priority, Vrid};
+use vrrp_cli::daemon::status::SharedTrackNames;
 use vrrp_io::RouterStatus;
-
-/// A router with a tracked script; `vips` virtual addresses make the reply bigger.
-fn router(i: usize, vips: usize) -> RouterStatus {
-    let vrid = u8::try_from(i % 255 + 1).unwrap();
-    RouterStatus {
-        name: format!("VI_{i}"),
-        interface: "eth0".into(),
-        family: Family::Ipv4,
-        vrid: Vrid::new(vrid).unwrap(),
-        state: if i == 0 { State::Master } else { State::Backup },
-        base_priority: Priority(100),
-        effective_priority: Priority(100),
-        tracks: vec![TrackShare {
-            id: TrackId(1000),
-            weight: -20,
-            up: true,
-            contribution: 0,
-        }],
-        master: Some(("192.0.2.1".parse().unwrap(), Priority(100))),
-        last_transition: Some((Duration::from_secs(3), Reason::Startup)),
-        master_adver_interval: Centiseconds(100),
-        peer_checksum_forms: vec![("192.0.2.2".parse().unwrap(), ChecksumForm::V2)],
-        statistics: Statistics {
-            adverts_sent: 40,
-            drops: DropCounters {
-                ip_ttl_errors: 2,
-                ..DropCounters::default()
-            },
-            ..Statistics::default()
-        },
-        virtual_addresses: (0..vips)
-            .map(|v| IpAddr::from([10, (v >> 8) as u8, v as u8, vrid]))
-            .collect(),
-        demoted: false,
-        handing_over: false,
-    }
-}
 
 /// Serves `routers` fake routers on 127.0.0.1 with `limits`; the address to connect to.
 fn start(routers: usize, limits: Limits) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let fake: Vec<RouterStatus> = (0..routers).map(|i| router(i, 1)).collect();
-    let mut names = TrackNames::default();
-    for r in &fake {
-        names.insert(
-            &r.name,
-            TrackId(1000),
-            "check_nginx".into(),
-            TrackKind::Script,
-        );
-    }
-    metrics::serve_with(
-        listener,
-        Arc::new(move || fake.clone()),
-        SharedTrackNames::new(names),
-        limits,
-    )
-    .unwrap();
+    let (fake, names) = fake_status::routers(routers, 1);
+    metrics::serve_with(listener, Arc::new(move || fake.clone()), names, limits).unwrap();
     addr
 }
 
@@ -352,7 +299,7 @@ fn connections_being_answered_are_not_closed_to_make_room() {
     // reply: a new connection is refused (503) rather than the answered one cut off.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let fake: Vec<RouterStatus> = (0..255).map(|i| router(i, 4)).collect();
+    let fake: Vec<RouterStatus> = (0..255).map(|i| fake_status::router(i, 4)).collect();
     metrics::serve_with(
         listener,
         Arc::new(move || fake.clone()),

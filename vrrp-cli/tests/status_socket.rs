@@ -5,49 +5,16 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
+mod fake_status;
+
 use std::io::{Read, Write};
-use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vrrp_cli::daemon::status::{self, Limits, SharedTrackNames, TrackKind, TrackNames};
-use vrrp_core::router::{Reason, State, Statistics, TrackId, TrackShare};
-use vrrp_core::wire::ChecksumForm;
-use vrrp_core::{Centiseconds, Family, Priority, Vrid};
-use vrrp_io::RouterStatus;
-
-/// A router with a tracked script and `vips` virtual addresses (to make replies big).
-fn router(i: usize, vips: usize) -> RouterStatus {
-    let vrid = u8::try_from(i % 255 + 1).unwrap();
-    RouterStatus {
-        name: format!("VI_{i}"),
-        interface: "eth0".into(),
-        family: Family::Ipv4,
-        vrid: Vrid::new(vrid).unwrap(),
-        state: State::Master,
-        base_priority: Priority(100),
-        effective_priority: Priority(100),
-        tracks: vec![TrackShare {
-            id: TrackId(1000),
-            weight: -20,
-            up: true,
-            contribution: 0,
-        }],
-        master: Some(("192.0.2.1".parse().unwrap(), Priority(100))),
-        last_transition: Some((Duration::from_secs(3), Reason::Startup)),
-        master_adver_interval: Centiseconds(100),
-        peer_checksum_forms: vec![("192.0.2.2".parse().unwrap(), ChecksumForm::V2)],
-        statistics: Statistics::default(),
-        virtual_addresses: (0..vips)
-            .map(|v| IpAddr::from([10, (v >> 8) as u8, v as u8, vrid]))
-            .collect(),
-        demoted: false,
-        handing_over: false,
-    }
-}
+use vrrp_cli::daemon::status::{self, Limits};
 
 /// A served socket in a temporary directory; the directory lives as long as it does.
 struct Server {
@@ -60,23 +27,8 @@ fn start(routers: usize, vips: usize, limits: Limits) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vrrp.sock");
     let socket = status::bind(&path).unwrap();
-    let fake: Vec<RouterStatus> = (0..routers).map(|i| router(i, vips)).collect();
-    let mut names = TrackNames::default();
-    for r in &fake {
-        names.insert(
-            &r.name,
-            TrackId(1000),
-            "check_nginx".into(),
-            TrackKind::Script,
-        );
-    }
-    status::serve_with(
-        &socket,
-        Arc::new(move || fake.clone()),
-        SharedTrackNames::new(names),
-        limits,
-    )
-    .unwrap();
+    let (fake, names) = fake_status::routers(routers, vips);
+    status::serve_with(&socket, Arc::new(move || fake.clone()), names, limits).unwrap();
     Server {
         _dir: dir,
         path,

@@ -100,6 +100,30 @@ macro_rules! require_tools {
     };
 }
 
+/// Returns from the test with `SKIPPED: ...` unless running as root with keepalived,
+/// tcpdump and ping.
+#[macro_export]
+macro_rules! require_keepalived {
+    () => {
+        $crate::require_root!();
+        $crate::require_tools!("keepalived", "tcpdump", "ping");
+    };
+}
+
+/// Returns from the test with `SKIPPED: ...` unless running as root with FRR (zebra,
+/// vrrpd, vtysh, user frr), tcpdump and ping.
+#[macro_export]
+macro_rules! require_frr {
+    () => {
+        $crate::require_root!();
+        if let Some(why) = $crate::lab::peers::frr_missing() {
+            eprintln!("SKIPPED: {why}");
+            return;
+        }
+        $crate::require_tools!("tcpdump", "ping");
+    };
+}
+
 /// Polls `cond` every 20 ms until it is true (returns true) or `timeout` has passed
 /// (returns false).
 pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
