@@ -314,10 +314,10 @@ fn announce_pacing(config: &Config, inst: &VrrpInstance) -> Option<AnnouncePacin
     let pacing = match config
         .garp_groups
         .iter()
-        .position(|group| group.interfaces.contains(&inst.interface))
+        .enumerate()
+        .find(|(_, group)| group.interfaces.contains(&inst.interface))
     {
-        Some(i) => {
-            let group = &config.garp_groups[i];
+        Some((i, group)) => {
             AnnouncePacing {
                 // Not an interface name: interface names cannot contain a space.
                 key: format!("garp_group {i}"),
