@@ -6,6 +6,8 @@
 //! over): the same file; the same file after a tracked script's state changed; a new
 //! priority; a VIP added; a VIP removed.
 //!
+//! Also: a reload may name an interface created after the daemon started.
+//!
 //! Needs root, ping and tcpdump (prints `SKIPPED` otherwise).
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
@@ -157,4 +159,65 @@ fn no_kind_of_reload_loses_a_ping_or_changes_a_state() {
     assert_eq!(master_transitions(&lab, r1), Some(0));
     let log = lab.log(r0);
     assert!(!log.contains("VI_1: master ->"), "{log}");
+}
+
+/// The addresses on `dev` in router `k`'s namespace.
+fn addresses_on(lab: &Lab, k: usize, dev: &str) -> String {
+    lab.ip(&lab.router_ns(k), &["-o", "addr", "show", "dev", dev])
+}
+
+/// A reload may name an interface that did not exist when the daemon started (a LAN
+/// plugged into a running router): the daemon reads the host again instead of refusing
+/// the file, the new instance runs there and takes its VIP, and the running one is left
+/// alone.
+#[test]
+fn a_reload_may_name_an_interface_created_after_start() {
+    require_root!();
+    let mut lab = Lab::new(1);
+    let pair = Pair::v3("0.1");
+    let vip = pair.vip_addr().to_string();
+    let conf = pair.conf(&lab, 0);
+    let r0 = lab.start_vrrp(0, &conf);
+    assert!(
+        lab.wait_sole_holder(0, &vip, pair.election_bound()),
+        "router 0 did not take the VIP:\n{}",
+        lab.log(r0)
+    );
+    let transitions = master_transitions(&lab, r0);
+
+    // The new LAN: a veth pair inside the router's namespace, made after the start.
+    let ns = lab.router_ns(0);
+    lab.ip(
+        &ns,
+        &[
+            "link", "add", "lan1", "type", "veth", "peer", "name", "lan1p",
+        ],
+    );
+    lab.ip(&ns, &["addr", "add", "10.99.0.1/24", "dev", "lan1"]);
+    lab.ip(&ns, &["link", "set", "lan1p", "up"]);
+    lab.ip(&ns, &["link", "set", "lan1", "up"]);
+    let second = "vrrp_instance VI_2 {\n    state BACKUP\n    interface lan1\n    \
+                  virtual_router_id 77\n    priority 150\n    advert_int 0.1\n    \
+                  virtual_ipaddress {\n        10.99.0.77/32\n    }\n}\n";
+    let line = reload(&lab, r0, &format!("{conf}{second}"));
+    assert!(
+        line.contains(", 1 started"),
+        "VI_2 started by the reload: {line}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            lab.vrrp_state(r0, "VI_2").as_deref() == Some("master")
+                && addresses_on(&lab, 0, "lan1").contains("10.99.0.77/32")
+        }),
+        "VI_2 on the new interface is not master with its VIP: {:?}\n{}",
+        lab.vrrp_state(r0, "VI_2"),
+        lab.log(r0)
+    );
+    assert_eq!(lab.vrrp_state(r0, NAME).as_deref(), Some("master"));
+    assert_eq!(
+        master_transitions(&lab, r0),
+        transitions,
+        "VI_1 was left alone"
+    );
+    assert!(lab.has_address(0, &vip), "VI_1's VIP stays");
 }
