@@ -79,6 +79,44 @@ fn routes_rules_and_excluded_addresses_follow_mastership() {
     assert!(lab.has_address(1, VIP4));
 }
 
+/// Routes and a rule of the master deleted by hand (`ip route del`, `ip rule del`, an
+/// administrator's mistake or another tool's cleanup) are put back within a second, and
+/// the master says so; the backup installs nothing.
+#[test]
+fn a_masters_routes_and_rules_deleted_by_hand_are_put_back() {
+    require_root!();
+    let mut lab = Lab::new(2);
+    let r0 = lab.start_vrrp(0, &conf(150));
+    let r1 = lab.start_vrrp(1, &conf(100));
+    assert!(
+        wait_until(Duration::from_secs(10), || installed(&lab, 0) == [true; 5]),
+        "r0 {:?}\n{}",
+        installed(&lab, 0),
+        lab.log(r0)
+    );
+    let ns = lab.router_ns(0);
+    lab.ip(&ns, &["route", "del", "10.9.0.0/16", "table", "100"]);
+    lab.ip(&ns, &["route", "del", "blackhole", "10.8.0.0/16"]);
+    lab.ip(&ns, &["rule", "del", "preference", "1000"]);
+    assert_ne!(installed(&lab, 0), [true; 5], "deleted");
+    assert!(
+        wait_until(Duration::from_secs(1), || installed(&lab, 0) == [true; 5]),
+        "not put back within a second: {:?}\n{}",
+        installed(&lab, 0),
+        lab.log(r0)
+    );
+    assert!(
+        wait_until(Duration::from_secs(2), || lab
+            .log(r0)
+            .contains("were deleted behind our back; restored")),
+        "no log line:\n{}",
+        lab.log(r0)
+    );
+    assert_eq!(installed(&lab, 1), [false; 5], "the backup holds none");
+    assert_eq!(lab.vrrp_state(r0, "VI_1").as_deref(), Some("master"));
+    assert_eq!(lab.vrrp_state(r1, "VI_1").as_deref(), Some("backup"));
+}
+
 #[test]
 fn static_items_stay_while_the_daemon_runs_and_a_track_group_follows_their_interface() {
     require_root!();

@@ -3,7 +3,9 @@
 //! A [`NetlinkMonitor`] owns a non-blocking `NETLINK_ROUTE` socket subscribed to the
 //! kernel's link, IPv4-address and IPv6-address notifications (the multicast groups
 //! `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR`, `RTNLGRP_IPV6_IFADDR`) of the calling thread's
-//! network namespace. An event loop waits for its descriptor to become readable
+//! network namespace, and to route and rule deletions (`RTNLGRP_IPV4_ROUTE`,
+//! `RTNLGRP_IPV6_ROUTE`, `RTNLGRP_IPV4_RULE`, `RTNLGRP_IPV6_RULE`), with a socket filter
+//! that keeps route additions and routing daemons' routes out. An event loop waits for its descriptor to become readable
 //! ([`AsFd`] / [`AsRawFd`]: `ppoll(2)`, or tokio's `AsyncFd`) and then calls
 //! [`NetlinkMonitor::recv`], which turns the queued notifications into [`NetEvent`]s.
 //!
@@ -42,6 +44,8 @@
 //!             }
 //!             NetEvent::AddressAdded(a) => println!("{}/{} on {}", a.addr, a.prefix_len, a.ifindex),
 //!             NetEvent::AddressRemoved(a) => println!("{}/{} gone", a.addr, a.prefix_len),
+//!             NetEvent::RouteRemoved { protocol } => println!("a route of protocol {protocol} went"),
+//!             NetEvent::RuleRemoved { .. } => println!("a policy rule went"),
 //!             NetEvent::Overrun => {
 //!                 // Notifications were lost: start again from the current state.
 //!                 links.clear();
@@ -68,6 +72,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use netlink_packet_core::{NetlinkBuffer, NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use netlink_packet_route::rule::RuleAttribute;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
@@ -75,8 +80,8 @@ use crate::error::{Error, Result};
 use crate::netlink::{parse_address, parse_link, InterfaceAddress, Link, Netlink};
 use crate::sys;
 
-/// One change of the network namespace's links or addresses, or the news that some were
-/// lost.
+/// One change of the network namespace's links, addresses, routes or rules, or the news
+/// that some were lost.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetEvent {
     /// A link appeared or changed (up/down, carrier, operational state, name, MTU,
@@ -96,6 +101,20 @@ pub enum NetEvent {
     AddressAdded(InterfaceAddress),
     /// An address was removed.
     AddressRemoved(InterfaceAddress),
+    /// A route was deleted. Routes of the kernel's own protocol (those that come and go
+    /// with addresses) and of routing daemons' (BGP, OSPF, IS-IS, RIP, EIGRP, Babel,
+    /// Open/R, zebra, BIRD) are not reported: the kernel filters them out before they
+    /// reach the monitor, so a mass failover or a full routing table coming and going
+    /// costs nothing here. Additions are not reported.
+    RouteRemoved {
+        /// The route's protocol (`proto` in `ip route`; keepalived's is 18).
+        protocol: u8,
+    },
+    /// A policy rule was deleted. Additions are not reported.
+    RuleRemoved {
+        /// The rule's protocol (`protocol` in `ip rule`; 0 when the kernel has none).
+        protocol: u8,
+    },
     /// The kernel dropped notifications because the socket's queue was full (`ENOBUFS`),
     /// or one did not fit the receive buffer. What the caller knows may be wrong: it must
     /// take a fresh [`NetlinkMonitor::snapshot`] (after this [`NetlinkMonitor::recv`]
@@ -103,8 +122,8 @@ pub enum NetEvent {
     Overrun,
 }
 
-/// A subscription to the link and address notifications of the calling thread's
-/// network namespace. See the [module documentation](self).
+/// A subscription to the link, address, route and rule notifications of the calling
+/// thread's network namespace. See the [module documentation](self).
 #[derive(Debug)]
 pub struct NetlinkMonitor {
     socket: Socket,
@@ -132,7 +151,8 @@ impl NetlinkMonitor {
     const DATAGRAM_BUF_LEN: usize = 64 * 1024;
 
     /// Opens a non-blocking `NETLINK_ROUTE` socket in the calling thread's network
-    /// namespace, subscribed to link, IPv4-address and IPv6-address notifications.
+    /// namespace, subscribed to link, IPv4-address and IPv6-address notifications and
+    /// route and rule deletions (filtered: see [`NetEvent::RouteRemoved`]).
     ///
     /// Needs no privilege; with CAP_NET_ADMIN the receive buffer can exceed
     /// `net.core.rmem_max`. The socket is connected to the kernel, so other processes
@@ -143,14 +163,27 @@ impl NetlinkMonitor {
         socket
             .bind_auto()
             .map_err(|e| Error::netlink("bind NETLINK_ROUTE socket", e))?;
+        // Routes are filtered in the kernel before the subscriptions start: no route
+        // notification we do not want is ever queued.
+        sys::attach_filter(socket.as_fd(), &route_filter()).map_err(|source| Error::Io {
+            what: "filter route notifications",
+            source,
+        })?;
         for group in [
             libc::RTNLGRP_LINK,
             libc::RTNLGRP_IPV4_IFADDR,
             libc::RTNLGRP_IPV6_IFADDR,
+            libc::RTNLGRP_IPV4_ROUTE,
+            libc::RTNLGRP_IPV6_ROUTE,
+            libc::RTNLGRP_IPV4_RULE,
+            libc::RTNLGRP_IPV6_RULE,
         ] {
-            socket
-                .add_membership(group)
-                .map_err(|e| Error::netlink("subscribe to link and address notifications", e))?;
+            socket.add_membership(group).map_err(|e| {
+                Error::netlink(
+                    "subscribe to link, address, route and rule notifications",
+                    e,
+                )
+            })?;
         }
         // Multicast delivery ignores the peer; unicast from anyone but the kernel is
         // refused (ECONNREFUSED to the sender).
@@ -182,9 +215,9 @@ impl NetlinkMonitor {
     /// level-triggered waiter wakes again at once, an edge-triggered one at the next
     /// notification).
     ///
-    /// Messages not from the kernel, messages that are not link or address
-    /// notifications (bridge-port and wireless notifications, say) and messages that
-    /// cannot be parsed are skipped. After [`NetEvent::Overrun`], which ends the call,
+    /// Messages not from the kernel, messages that are not link, address, route-deletion
+    /// or rule-deletion notifications (bridge-port and wireless notifications, say) and
+    /// messages that cannot be parsed are skipped. After [`NetEvent::Overrun`], which ends the call,
     /// the notifications still queued are discarded (up to the bound): the snapshot the
     /// caller takes next covers them.
     ///
@@ -314,7 +347,7 @@ fn set_receive_buffer(fd: BorrowedFd<'_>, bytes: usize) -> Result<()> {
 }
 
 /// Appends the events of the netlink messages in `datagram` to `out`, skipping every
-/// message that is malformed or not a link or address notification. Never panics.
+/// message that is malformed or not a notification of ours. Never panics.
 ///
 /// The messages' sequence numbers and port ids are not checked: a notification caused
 /// by a request carries the requester's (`ip addr add` sets both), so they do not tell
@@ -343,7 +376,8 @@ fn parse_datagram(datagram: &[u8], out: &mut Vec<NetEvent>) {
     }
 }
 
-/// The event a route message announces, if it is a link or address notification.
+/// The event a route message announces, if it is a link or address notification or a
+/// route or rule deletion.
 fn event_of(msg: RouteNetlinkMessage) -> Option<NetEvent> {
     match msg {
         RouteNetlinkMessage::NewLink(link) if is_link_notification(&link) => {
@@ -358,8 +392,56 @@ fn event_of(msg: RouteNetlinkMessage) -> Option<NetEvent> {
         }
         RouteNetlinkMessage::NewAddress(a) => parse_address(&a).map(NetEvent::AddressAdded),
         RouteNetlinkMessage::DelAddress(a) => parse_address(&a).map(NetEvent::AddressRemoved),
+        RouteNetlinkMessage::DelRoute(r) => Some(NetEvent::RouteRemoved {
+            protocol: u8::from(r.header.protocol),
+        }),
+        RouteNetlinkMessage::DelRule(r) => Some(NetEvent::RuleRemoved {
+            protocol: r
+                .attributes
+                .iter()
+                .find_map(|a| match a {
+                    RuleAttribute::Protocol(p) => Some(u8::from(*p)),
+                    _ => None,
+                })
+                .unwrap_or(0),
+        }),
         _ => None,
     }
+}
+
+/// The classic BPF program the monitor's socket runs on every notification: route
+/// additions are dropped, and so are deletions of routes whose protocol is the kernel's
+/// own (the local and subnet routes of every address, which go with it: thousands in a
+/// mass failover) or a routing daemon's (which come and go by the thousand on a router
+/// with a full table); everything else passes. A notification is one netlink message per
+/// datagram, so offsets are the message's: `nlmsg_type` at 4 (host order), then
+/// `struct rtmsg` from 16 with `rtm_protocol` at 21.
+fn route_filter() -> [libc::sock_filter; 12] {
+    const LDH_ABS: u16 = 0x28; // BPF_LD | BPF_H | BPF_ABS
+    const LDB_ABS: u16 = 0x30; // BPF_LD | BPF_B | BPF_ABS
+    const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const JGT_K: u16 = 0x25; // BPF_JMP | BPF_JGT | BPF_K
+    const JGE_K: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
+    const RET_K: u16 = 0x06; // BPF_RET | BPF_K
+                             // BPF loads halfwords in network order; the kernel writes nlmsg_type in host order.
+    let msg_type = |t: u16| u32::from(u16::from_be_bytes(t.to_ne_bytes()));
+    let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+    // Jumps count the instructions skipped: from index i to index t is t - i - 1.
+    [
+        /* 0 */ op(LDH_ABS, 0, 0, 4),
+        /* 1 */ op(JEQ_K, 9, 0, msg_type(libc::RTM_NEWROUTE)), // -> 11 drop
+        /* 2 */ op(JEQ_K, 0, 7, msg_type(libc::RTM_DELROUTE)), // else -> 10 accept
+        /* 3 */ op(LDB_ABS, 0, 0, 21),
+        /* 4 */
+        op(JGE_K, 6, 0, 186), // BGP 186, IS-IS 187, OSPF 188, RIP 189, EIGRP 192
+        /* 5 */ op(JGT_K, 0, 5, 2), // unspec 0, redirect 1, kernel 2
+        /* 6 */ op(JEQ_K, 4, 0, 11), // zebra
+        /* 7 */ op(JEQ_K, 3, 0, 12), // BIRD
+        /* 8 */ op(JEQ_K, 2, 0, 42), // Babel
+        /* 9 */ op(JEQ_K, 1, 0, 99), // Open/R
+        /* 10 */ op(RET_K, 0, 0, u32::MAX),
+        /* 11 */ op(RET_K, 0, 0, 0),
+    ]
 }
 
 /// True for the kernel's announcements of a link's state. The same group also carries

@@ -292,12 +292,24 @@ pub(crate) fn execute(
     action: &crate::driver::Action,
 ) -> Option<crate::DriverEvent> {
     use crate::driver::Action;
+    if let Action::RestoreRouting { router, routing } = action {
+        return match worker.restore_routing(routing) {
+            Ok((0, 0)) => None,
+            Ok((routes, rules)) => Some(crate::DriverEvent::RoutingRestored {
+                router: router.clone(),
+                routes,
+                rules,
+            }),
+            Err(e) => Some(io_error(Some(router.clone()), e)),
+        };
+    }
     let error = worker.execute(action).err()?;
     let router = match action {
         Action::AddVips { router, .. }
         | Action::RemoveVips { router, .. }
         | Action::Filter { router, .. }
         | Action::Routing { router, .. }
+        | Action::RestoreRouting { router, .. }
         | Action::Announce { router, .. } => Some(router.clone()),
         Action::Send { .. } | Action::Notify(_) => None,
     };

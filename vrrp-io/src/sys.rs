@@ -693,6 +693,34 @@ pub(crate) fn epoll_event_zero() -> libc::epoll_event {
     libc::epoll_event { events: 0, u64: 0 }
 }
 
+/// Attaches a classic BPF program to `fd` (`SO_ATTACH_FILTER`): the kernel runs it on
+/// every datagram before queueing it, and drops those it returns 0 for.
+pub(crate) fn attach_filter(fd: BorrowedFd<'_>, program: &[libc::sock_filter]) -> io::Result<()> {
+    let len =
+        u16::try_from(program.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let prog = libc::sock_fprog {
+        len,
+        // The kernel copies the instructions during the call and only reads them.
+        filter: program.as_ptr().cast_mut(),
+    };
+    // SAFETY: `prog` points at `len` live instructions for the whole call; the kernel
+    // copies them (and validates the program) before returning. `fd` is open.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            (&prog as *const libc::sock_fprog).cast::<libc::c_void>(),
+            mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -100,8 +100,34 @@ impl AddressWorker {
             Action::Routing {
                 install, routing, ..
             } => self.routing(*install, routing),
+            Action::RestoreRouting { routing, .. } => self.restore_routing(routing).map(|_| ()),
             Action::Send { .. } | Action::Notify(_) => Ok(()),
         }
+    }
+
+    /// Adds whatever of `routing` is missing, routes first; returns how many routes and
+    /// rules it added. Every one is tried; the first failure is returned.
+    pub fn restore_routing(&mut self, routing: &crate::driver::Routing) -> Result<(usize, usize)> {
+        let mut first_error = None;
+        let mut added = |r: Result<crate::netlink::AddOutcome>| match r {
+            Ok(crate::netlink::AddOutcome::Added) => 1,
+            Ok(_) => 0,
+            Err(e) => {
+                first_error.get_or_insert(e);
+                0
+            }
+        };
+        let routes = routing
+            .routes
+            .iter()
+            .map(|route| added(self.netlink.add_route(route, None)))
+            .sum();
+        let rules = routing
+            .rules
+            .iter()
+            .map(|rule| added(self.netlink.add_rule(rule)))
+            .sum();
+        first_error.map_or(Ok((routes, rules)), Err)
     }
 
     /// Installs or removes routes and rules: every one is tried, the first failure is

@@ -417,3 +417,84 @@ fn an_overflowing_queue_gives_overrun_and_a_snapshot_recovers() {
         .count();
     assert_eq!(seen, usize::from(COUNT));
 }
+
+#[test]
+fn route_and_rule_deletions_are_reported_but_not_additions_nor_routing_daemons_routes() {
+    require_root!();
+    let lab = Lab::new();
+    let mut monitor = monitor_in(&lab.a);
+    let keepalived = NetEvent::RouteRemoved { protocol: 18 };
+
+    // Additions never reach the monitor; neither do a routing daemon's deletions (the
+    // socket filter drops them in the kernel).
+    lab.a
+        .ip(&["route", "add", "10.66.0.0/16", "dev", "va", "proto", "bgp"]);
+    lab.a
+        .ip(&["route", "del", "10.66.0.0/16", "dev", "va", "proto", "bgp"]);
+    lab.a.ip(&[
+        "route",
+        "add",
+        "10.77.0.0/16",
+        "dev",
+        "va",
+        "proto",
+        "keepalived",
+    ]);
+    assert!(
+        !readable(&monitor, QUIET),
+        "route additions and BGP's deletion must not wake the monitor"
+    );
+    // Nor do the kernel's own routes, which come and go with an address.
+    lab.a.ip(&["addr", "add", "192.0.2.50/24", "dev", "va"]);
+    lab.a.ip(&["addr", "del", "192.0.2.50/24", "dev", "va"]);
+    let events = collect_until(&mut monitor, |ev| removed(ev, ip("192.0.2.50")).is_some());
+    assert!(removed(&events, ip("192.0.2.50")).is_some(), "{events:?}");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, NetEvent::RouteRemoved { .. })),
+        "the kernel's routes of the address: {events:?}"
+    );
+
+    lab.a.ip(&[
+        "route",
+        "del",
+        "10.77.0.0/16",
+        "dev",
+        "va",
+        "proto",
+        "keepalived",
+    ]);
+    let events = collect_until(&mut monitor, |ev| ev.contains(&keepalived));
+    assert!(events.contains(&keepalived), "{events:?}");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, NetEvent::RouteRemoved { protocol: 186 })),
+        "{events:?}"
+    );
+
+    lab.a.ip(&[
+        "rule",
+        "add",
+        "pref",
+        "1000",
+        "table",
+        "100",
+        "protocol",
+        "keepalived",
+    ]);
+    lab.a.ip(&[
+        "rule",
+        "del",
+        "pref",
+        "1000",
+        "table",
+        "100",
+        "protocol",
+        "keepalived",
+    ]);
+    let rule = NetEvent::RuleRemoved { protocol: 18 };
+    let events = collect_until(&mut monitor, |ev| ev.contains(&rule));
+    assert!(events.contains(&rule), "{events:?}");
+}

@@ -506,7 +506,9 @@ fn make_observer(
             ),
         },
         DriverEvent::Dropped { from, reason, .. } => note(*from, reason.counter().name(), &event),
-        DriverEvent::VipRestored { .. } => tracing::warn!("{event}"),
+        DriverEvent::VipRestored { .. } | DriverEvent::RoutingRestored { .. } => {
+            tracing::warn!("{event}")
+        }
         DriverEvent::Link { .. } => tracing::info!("{event}"),
         DriverEvent::SyncGroup { group, to, .. } => {
             tracing::info!("{event}");

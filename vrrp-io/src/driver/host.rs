@@ -120,7 +120,9 @@ impl HostState {
             }
             NetEvent::AddressAdded(a) => self.address(a, true),
             NetEvent::AddressRemoved(a) => self.address(a, false),
-            NetEvent::Overrun => HostChange::None,
+            NetEvent::Overrun | NetEvent::RouteRemoved { .. } | NetEvent::RuleRemoved { .. } => {
+                HostChange::None
+            }
         }
     }
 

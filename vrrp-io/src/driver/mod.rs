@@ -71,6 +71,7 @@ pub use types::{
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use vrrp_core::router::{State, TrackId, VirtualRouter};
 use vrrp_core::wire::RxMeta;
@@ -121,7 +122,14 @@ pub struct Driver {
     socket_generation: u64,
     sync: SyncGroups,
     pacer: Pacer,
+    /// When to check that every master's routes and rules are in place: set when one
+    /// of their kind was deleted, a little later so that a burst of deletions (ours, as
+    /// masters step down, or an administrator's flush) makes one check.
+    routing_check_at: Option<Instant>,
 }
+
+/// How long after a route or rule deletion the masters' routing is checked.
+const ROUTING_CHECK_DELAY: Duration = Duration::from_millis(50);
 
 impl Driver {
     /// A driver with no routers and no knowledge of the host yet: feed it the host's
@@ -331,18 +339,34 @@ impl Driver {
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.routers.handle_timeout(now);
-    }
-
-    /// The earliest deadline: a router's, or a paced announcement's.
-    pub fn poll_timeout(&mut self) -> Option<Instant> {
-        match (self.routers.poll_timeout(), self.pacer.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        if self.routing_check_at.is_some_and(|t| t <= now) {
+            self.routing_check_at = None;
+            self.restore_routing();
         }
     }
 
-    /// A link or address change reported by netlink (or one entry of a snapshot).
+    /// The earliest deadline: a router's, a paced announcement's, or the routing check's.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        [
+            self.routers.poll_timeout(),
+            self.pacer.poll_timeout(),
+            self.routing_check_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// A link, address, route or rule change reported by netlink (or one entry of a
+    /// snapshot).
     pub fn handle_net(&mut self, now: Instant, event: &NetEvent) {
+        match *event {
+            NetEvent::RouteRemoved { protocol } => {
+                return self.routing_removed(now, protocol, false)
+            }
+            NetEvent::RuleRemoved { protocol } => return self.routing_removed(now, protocol, true),
+            _ => {}
+        }
         match self.host.apply(event) {
             HostChange::None => {}
             HostChange::Link { name, up, rebound } => {
@@ -407,6 +431,8 @@ impl Driver {
             })
             .copied()
             .collect();
+        // Deletions of routes and rules may have been among the lost notifications.
+        self.routing_check_at.get_or_insert(now);
         for key in masters {
             let Some(link) = self.host.link(self.vip_ifname(&key)) else {
                 continue;
@@ -422,6 +448,54 @@ impl Driver {
                 .collect();
             for vip in missing {
                 self.restore(now, key, link.ifindex, vip);
+            }
+        }
+    }
+
+    /// A route (`rule` false) or policy rule of `protocol` was deleted: if a master has
+    /// one of that kind, check the masters' routing shortly.
+    fn routing_removed(&mut self, now: Instant, protocol: u8, rule: bool) {
+        if self.routing_check_at.is_some() {
+            return; // a check is coming anyway
+        }
+        let ours = self.entries.iter().any(|(key, entry)| {
+            entry.routing.as_ref().is_some_and(|routing| {
+                let kind = if rule {
+                    // Rules are always installed with keepalived's protocol.
+                    !routing.rules.is_empty() && protocol == crate::route::PROTOCOL_KEEPALIVED
+                } else {
+                    routing
+                        .routes
+                        .iter()
+                        .any(|r| r.protocol_or_default() == protocol)
+                };
+                kind && self
+                    .routers
+                    .get(key)
+                    .is_some_and(|r| r.state() == State::Master)
+            })
+        });
+        if ours {
+            self.routing_check_at
+                .get_or_insert(now + ROUTING_CHECK_DELAY);
+        }
+    }
+
+    /// Asks the shell to put back whatever of every master's routing is missing.
+    fn restore_routing(&mut self) {
+        for (key, entry) in &self.entries {
+            let Some(routing) = &entry.routing else {
+                continue;
+            };
+            if self
+                .routers
+                .get(key)
+                .is_some_and(|r| r.state() == State::Master)
+            {
+                self.address_work.push_back(Action::RestoreRouting {
+                    router: entry.name.clone(),
+                    routing: routing.clone(),
+                });
             }
         }
     }

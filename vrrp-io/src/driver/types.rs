@@ -238,6 +238,15 @@ pub enum Action {
         /// What.
         routing: Arc<Routing>,
     },
+    /// Put back whatever of a master's routes and rules is missing (some were deleted
+    /// behind our back): each is added unless present. The shell reports what it put
+    /// back with [`DriverEvent::RoutingRestored`].
+    RestoreRouting {
+        /// The router's name.
+        router: Arc<str>,
+        /// Every route and rule the master should have.
+        routing: Arc<Routing>,
+    },
     /// Gratuitous ARP / unsolicited NA for these VIPs, `count` times each.
     Announce {
         /// The router's name.
@@ -271,6 +280,16 @@ pub enum DriverEvent {
         router: Arc<str>,
         /// The address.
         vip: VirtualAddress,
+    },
+    /// Routes or policy rules of a master had been deleted behind our back (`ip route
+    /// del`); these many were added again.
+    RoutingRestored {
+        /// The router's name.
+        router: Arc<str>,
+        /// Routes put back.
+        routes: usize,
+        /// Rules put back.
+        rules: usize,
     },
     /// A tracked interface went up or down, appeared or disappeared.
     Link {
@@ -315,9 +334,9 @@ impl DriverEvent {
     /// The router the event concerns, if one.
     pub fn router(&self) -> Option<&str> {
         match self {
-            DriverEvent::Router { router, .. } | DriverEvent::VipRestored { router, .. } => {
-                Some(router)
-            }
+            DriverEvent::Router { router, .. }
+            | DriverEvent::VipRestored { router, .. }
+            | DriverEvent::RoutingRestored { router, .. } => Some(router),
             DriverEvent::IoError { router, .. } => router.as_deref(),
             DriverEvent::Link { .. }
             | DriverEvent::Dropped { .. }
@@ -334,6 +353,14 @@ impl std::fmt::Display for DriverEvent {
                 f,
                 "{router}: VIP {}/{} was removed from the interface behind our back; restoring it",
                 vip.addr, vip.prefix_len
+            ),
+            DriverEvent::RoutingRestored {
+                router,
+                routes,
+                rules,
+            } => write!(
+                f,
+                "{router}: {routes} route(s) and {rules} rule(s) were deleted behind our back; restored"
             ),
             DriverEvent::Link {
                 interface,

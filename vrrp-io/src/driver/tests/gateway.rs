@@ -342,6 +342,80 @@ fn a_reload_swaps_only_the_routes_that_changed_on_a_master() {
     assert_eq!(d.state("VI_1"), Some(State::Master));
 }
 
+/// The routing checks (`route!`) among the actions up to `t`.
+fn restores(d: &mut Driver, t: Instant) -> Vec<String> {
+    run_until(d, t)
+        .iter()
+        .filter_map(|a| match a {
+            Action::RestoreRouting { router, .. } => Some(router.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_deleted_route_or_rule_of_ours_makes_the_masters_put_theirs_back_once() {
+    use crate::route::PROTOCOL_KEEPALIVED;
+    let mut d = host();
+    let master = with_routes(spec("VI_1", "eth0", 51, "192.168.100.12"));
+    let mut backup = with_routes(spec("VI_2", "eth0", 52, "192.168.100.22"));
+    backup.config.priority = vrrp_core::Priority(100);
+    d.reload(Instant::ZERO, vec![master, backup])
+        .expect("loads");
+    run_until(&mut d, secs(5));
+    // VI_2 hears a better master and stays backup.
+    let (meta, advert) = peer_advert(52, "192.168.100.22", 200);
+    let socket = socket_of(&d, "eth0");
+    d.handle_packet(secs(5), socket, &meta, &advert);
+    assert_eq!(d.state("VI_1"), Some(State::Master));
+    assert_eq!(d.state("VI_2"), Some(State::Backup));
+
+    // A burst of deletions: one check, shortly after, for the master only.
+    for _ in 0..3 {
+        d.handle_net(
+            secs(6),
+            &NetEvent::RouteRemoved {
+                protocol: PROTOCOL_KEEPALIVED,
+            },
+        );
+    }
+    assert!(restores(&mut d, secs(6)).is_empty(), "not at once");
+    assert_eq!(restores(&mut d, secs(7)), ["VI_1"]);
+    assert!(restores(&mut d, secs(8)).is_empty(), "once");
+
+    // A rule of ours too.
+    d.handle_net(
+        secs(8),
+        &NetEvent::RuleRemoved {
+            protocol: PROTOCOL_KEEPALIVED,
+        },
+    );
+    assert_eq!(restores(&mut d, secs(9)), ["VI_1"]);
+
+    // Routes of other protocols (a routing daemon's, the kernel's) are none of ours.
+    for protocol in [186, 2] {
+        d.handle_net(secs(9), &NetEvent::RouteRemoved { protocol });
+    }
+    d.handle_net(secs(9), &NetEvent::RuleRemoved { protocol: 0 });
+    assert!(restores(&mut d, secs(10)).is_empty());
+}
+
+#[test]
+fn routers_without_routing_never_check() {
+    let mut d = host();
+    d.add(Instant::ZERO, spec("VI_1", "eth0", 51, "192.168.100.12"))
+        .expect("starts");
+    run_until(&mut d, secs(5));
+    assert_eq!(d.state("VI_1"), Some(State::Master));
+    d.handle_net(
+        secs(5),
+        &NetEvent::RouteRemoved {
+            protocol: crate::route::PROTOCOL_KEEPALIVED,
+        },
+    );
+    assert!(restores(&mut d, secs(6)).is_empty());
+}
+
 // ----- announcement pacing -----
 
 fn paced(mut s: RouterSpec, ms: u64) -> RouterSpec {

@@ -106,6 +106,7 @@ fn kind(a: &Action) -> &'static str {
         Action::Filter { block: false, .. } => "unblock",
         Action::Routing { install: true, .. } => "route+",
         Action::Routing { install: false, .. } => "route-",
+        Action::RestoreRouting { .. } => "route!",
         Action::Notify(_) => "notify",
     }
 }
