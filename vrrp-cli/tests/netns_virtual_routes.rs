@@ -1,6 +1,7 @@
 //! `virtual_routes`, `virtual_rules` and `virtual_ipaddress_excluded` on running daemons:
-//! installed on the master only, moved to the backup when it takes over, removed by a
-//! stopped daemon.
+//! installed on the master only, moved to the backup when it takes over, put back when
+//! deleted by hand, removed by a stopped daemon; static items likewise while the daemon
+//! runs.
 //!
 //! Needs root (prints `SKIPPED` otherwise).
 
@@ -170,7 +171,31 @@ fn static_items_stay_while_the_daemon_runs_and_a_track_group_follows_their_inter
         "{}",
         lab.log(r0)
     );
+    // The route went with the link and is back with it.
+    assert!(
+        wait_until(Duration::from_secs(1), || statics(&lab) == [true; 3]),
+        "{:?}\n{}",
+        statics(&lab),
+        lab.log(r0)
+    );
+    // Deleted by hand: put back within a second, and said so.
+    lab.ip(&ns, &["rule", "del", "preference", "500"]);
+    lab.ip(&ns, &["route", "del", "10.97.0.0/16"]);
+    lab.ip(&ns, &["addr", "del", "10.99.0.1/24", "dev", "st0"]);
+    assert!(
+        wait_until(Duration::from_secs(1), || statics(&lab) == [true; 3]),
+        "not put back: {:?}\n{}",
+        statics(&lab),
+        lab.log(r0)
+    );
+    let log = lab.log(r0);
+    for item in ["static_ipaddress", "static_routes", "static_rules"] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains(item) && l.contains("deleted behind our back; restored")),
+            "{item}:\n{log}"
+        );
+    }
     lab.stop(r0);
-    // The route went with the link; the rest is removed by the daemon.
-    assert_eq!(statics(&lab), [false; 3], "removed at stop");
+    assert_eq!(statics(&lab), [false; 3], "removed at stop, not put back");
 }

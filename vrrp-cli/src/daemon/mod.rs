@@ -155,6 +155,7 @@ pub fn run(opts: &RunOptions) -> Result<(), DaemonError> {
             return Err(e);
         }
     };
+    statics::ensure_watch(&static_items);
     // Claim the status socket before touching any address: a second daemon with the same
     // socket (most likely the same configuration) must stop here.
     let status_error = |source| DaemonError::StatusSocket {
@@ -384,6 +385,8 @@ fn reload(path: &Path, host_netns: &Path, running: &Running) {
             return;
         }
     }
+    // A reload may bring the first static items.
+    statics::ensure_watch(statics);
     // Routers of macvlans no longer configured have shut down: remove those.
     vmacs
         .lock()
