@@ -119,9 +119,10 @@ impl StaticItems {
             NetEvent::RouteRemoved { protocol } => items
                 .routes
                 .iter()
-                .any(|(r, _)| r.protocol_or_default() == *protocol),
+                .any(|(r, _)| !r.no_track && r.protocol_or_default() == *protocol),
             NetEvent::RuleRemoved { protocol } => {
-                !items.rules.is_empty() && *protocol == vrrp_io::route::PROTOCOL_KEEPALIVED
+                *protocol == vrrp_io::route::PROTOCOL_KEEPALIVED
+                    && items.rules.iter().any(|(r, _)| !r.no_track)
             }
             // A link coming back brings none of its addresses or routes with it.
             NetEvent::Link(_) | NetEvent::Overrun => *items != Statics::default(),
@@ -129,20 +130,23 @@ impl StaticItems {
         }
     }
 
-    /// Adds back every installed item that is missing, and says which.
+    /// Adds back every installed item that is missing, but for routes and rules marked
+    /// `no_track` (as keepalived), and says which.
     fn restore(&mut self, netlink: &mut Netlink) {
         let items = &self.installed;
+        // `no_track` on an address is not applied (the parser says so): like a VIP, it
+        // is always put back.
         for (addr, _) in &items.addresses {
             if let Ok(true) = add_address(netlink, addr) {
                 tracing::warn!("static_ipaddress {addr} was deleted behind our back; restored");
             }
         }
-        for (route, _) in &items.routes {
+        for (route, _) in items.routes.iter().filter(|(r, _)| !r.no_track) {
             if let Ok(vrrp_io::netlink::AddOutcome::Added) = netlink.add_route(route, None) {
                 tracing::warn!("static_routes {route} was deleted behind our back; restored");
             }
         }
-        for (rule, _) in &items.rules {
+        for (rule, _) in items.rules.iter().filter(|(r, _)| !r.no_track) {
             if let Ok(vrrp_io::netlink::AddOutcome::Added) = netlink.add_rule(rule) {
                 tracing::warn!("static_rules {rule} was deleted behind our back; restored");
             }

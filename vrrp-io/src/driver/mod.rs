@@ -462,17 +462,15 @@ impl Driver {
             entry.routing.as_ref().is_some_and(|routing| {
                 let kind = if rule {
                     // Rules are always installed with keepalived's protocol.
-                    !routing.rules.is_empty() && protocol == crate::route::PROTOCOL_KEEPALIVED
+                    protocol == crate::route::PROTOCOL_KEEPALIVED
+                        && routing.rules.iter().any(|r| !r.no_track)
                 } else {
                     routing
                         .routes
                         .iter()
-                        .any(|r| r.protocol_or_default() == protocol)
+                        .any(|r| !r.no_track && r.protocol_or_default() == protocol)
                 };
-                kind && self
-                    .routers
-                    .get(key)
-                    .is_some_and(|r| r.state() == State::Master)
+                kind && self.is_master(key)
             })
         });
         if ours {
@@ -481,23 +479,44 @@ impl Driver {
         }
     }
 
-    /// Asks the shell to put back whatever of every master's routing is missing.
+    /// Asks the shell to put back whatever of every master's routing is missing, but
+    /// for what is marked `no_track`: as keepalived, that comes back at the next
+    /// transition to master only.
     fn restore_routing(&mut self) {
         for (key, entry) in &self.entries {
             let Some(routing) = &entry.routing else {
                 continue;
             };
-            if self
-                .routers
-                .get(key)
-                .is_some_and(|r| r.state() == State::Master)
-            {
+            if !self.is_master(key) {
+                continue;
+            }
+            let tracked = Routing {
+                routes: routing
+                    .routes
+                    .iter()
+                    .filter(|r| !r.no_track)
+                    .cloned()
+                    .collect(),
+                rules: routing
+                    .rules
+                    .iter()
+                    .filter(|r| !r.no_track)
+                    .cloned()
+                    .collect(),
+            };
+            if !tracked.is_empty() {
                 self.address_work.push_back(Action::RestoreRouting {
                     router: entry.name.clone(),
-                    routing: routing.clone(),
+                    routing: Arc::new(tracked),
                 });
             }
         }
+    }
+
+    fn is_master(&self, key: &RouterKey) -> bool {
+        self.routers
+            .get(key)
+            .is_some_and(|r| r.state() == State::Master)
     }
 
     // ----- outputs -----

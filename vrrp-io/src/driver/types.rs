@@ -244,7 +244,7 @@ pub enum Action {
     RestoreRouting {
         /// The router's name.
         router: Arc<str>,
-        /// Every route and rule the master should have.
+        /// Every route and rule the master should have, but for those marked `no_track`.
         routing: Arc<Routing>,
     },
     /// Gratuitous ARP / unsolicited NA for these VIPs, `count` times each.

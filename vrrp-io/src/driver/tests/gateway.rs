@@ -401,6 +401,46 @@ fn a_deleted_route_or_rule_of_ours_makes_the_masters_put_theirs_back_once() {
 }
 
 #[test]
+fn no_track_routes_and_rules_are_left_for_the_next_mastership() {
+    use crate::route::{Prefix, VirtualRoute, PROTOCOL_KEEPALIVED};
+    let mut d = host();
+    let mut s = with_routes(spec("VI_1", "eth0", 51, "192.168.100.12"));
+    s.routing.rules[0].no_track = true;
+    let mut kept = VirtualRoute::new("10.5.0.0/16".parse::<Prefix>().expect("prefix"));
+    kept.no_track = true;
+    s.routing.routes.push(kept);
+    d.add(Instant::ZERO, s).expect("starts");
+    run_until(&mut d, secs(5));
+    assert_eq!(d.state("VI_1"), Some(State::Master));
+    d.handle_net(
+        secs(5),
+        &NetEvent::RuleRemoved {
+            protocol: PROTOCOL_KEEPALIVED,
+        },
+    );
+    assert!(
+        restores(&mut d, secs(6)).is_empty(),
+        "its only rule is no_track"
+    );
+    d.handle_net(
+        secs(6),
+        &NetEvent::RouteRemoved {
+            protocol: PROTOCOL_KEEPALIVED,
+        },
+    );
+    let put_back: Vec<(usize, usize)> = run_until(&mut d, secs(7))
+        .iter()
+        .filter_map(|a| match a {
+            Action::RestoreRouting { routing, .. } => {
+                Some((routing.routes.len(), routing.rules.len()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(put_back, [(1, 0)], "the tracked route only");
+}
+
+#[test]
 fn routers_without_routing_never_check() {
     let mut d = host();
     d.add(Instant::ZERO, spec("VI_1", "eth0", 51, "192.168.100.12"))
