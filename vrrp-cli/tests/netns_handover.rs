@@ -45,12 +45,7 @@ fn started_pair(master: Impl, backup: Impl) -> (Lab, Pair, ProcId, ProcId) {
     };
     let vip = pair.vip_addr().to_string();
     let bound = pair.election_bound();
-    let r0 = lab.start_impl(master, 0, &pair.conf(&lab, 0));
-    assert!(
-        lab.wait_sole_holder(0, &vip, bound),
-        "router 0 did not take the VIP:\n{}",
-        lab.log(r0)
-    );
+    let r0 = lab.start_holder(master, 0, &pair.conf(&lab, 0), &vip, bound);
     let r1 = lab.start_impl(backup, 1, &pair.conf(&lab, 1));
     // The backup has settled once it has heard a few adverts.
     std::thread::sleep(pair.master_down_interval() * 2);

@@ -17,7 +17,7 @@ mod lab;
 
 use std::time::Duration;
 
-use lab::{wait_until, Lab, Pair, ProcId};
+use lab::{wait_until, Impl, Lab, Pair, ProcId};
 
 const NAME: &str = "VI_1";
 
@@ -53,12 +53,7 @@ fn bad_reloads_and_forged_packets_leave_the_master_in_place() {
     };
     let vip = pair.vip_addr().to_string();
     let conf = pair.conf(&lab, 0);
-    let r0 = lab.start_vrrp(0, &conf);
-    assert!(
-        lab.wait_sole_holder(0, &vip, pair.election_bound()),
-        "router 0 did not take the VIP:\n{}",
-        lab.log(r0)
-    );
+    let r0 = lab.start_holder(Impl::Vrrp, 0, &conf, &vip, pair.election_bound());
     assert_eq!(master_transitions(&lab, r0), Some(1));
 
     // 1. Nested 100 000 deep: refused with the limit named.

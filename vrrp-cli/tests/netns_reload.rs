@@ -16,7 +16,7 @@ mod lab;
 
 use std::time::Duration;
 
-use lab::{wait_until, Lab, Pair, ProcId};
+use lab::{wait_until, Impl, Lab, Pair, ProcId};
 
 const NAME: &str = "VI_1";
 /// A second VIP added and removed by reloads.
@@ -74,12 +74,7 @@ fn no_kind_of_reload_loses_a_ping_or_changes_a_state() {
     let vip = pair.vip_addr().to_string();
     let bound = pair.election_bound();
     let conf = pair.conf(&lab, 0);
-    let r0 = lab.start_vrrp(0, &conf);
-    assert!(
-        lab.wait_sole_holder(0, &vip, bound),
-        "router 0 did not take the VIP:\n{}",
-        lab.log(r0)
-    );
+    let r0 = lab.start_holder(Impl::Vrrp, 0, &conf, &vip, bound);
     let r1 = lab.start_vrrp(1, &pair.conf(&lab, 1));
     assert!(
         wait_until(bound, || {
@@ -177,12 +172,7 @@ fn a_reload_may_name_an_interface_created_after_start() {
     let pair = Pair::v3("0.1");
     let vip = pair.vip_addr().to_string();
     let conf = pair.conf(&lab, 0);
-    let r0 = lab.start_vrrp(0, &conf);
-    assert!(
-        lab.wait_sole_holder(0, &vip, pair.election_bound()),
-        "router 0 did not take the VIP:\n{}",
-        lab.log(r0)
-    );
+    let r0 = lab.start_holder(Impl::Vrrp, 0, &conf, &vip, pair.election_bound());
     let transitions = master_transitions(&lab, r0);
 
     // The new LAN: a veth pair inside the router's namespace, made after the start.

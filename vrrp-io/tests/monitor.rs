@@ -474,26 +474,18 @@ fn route_and_rule_deletions_are_reported_but_not_additions_nor_routing_daemons_r
         "{events:?}"
     );
 
-    lab.a.ip(&[
-        "rule",
-        "add",
-        "pref",
-        "1000",
-        "table",
-        "100",
-        "protocol",
-        "keepalived",
-    ]);
-    lab.a.ip(&[
-        "rule",
-        "del",
-        "pref",
-        "1000",
-        "table",
-        "100",
-        "protocol",
-        "keepalived",
-    ]);
+    for verb in ["add", "del"] {
+        lab.a.ip(&[
+            "rule",
+            verb,
+            "pref",
+            "1000",
+            "table",
+            "100",
+            "protocol",
+            "keepalived",
+        ]);
+    }
     let rule = NetEvent::RuleRemoved { protocol: 18 };
     let events = collect_until(&mut monitor, |ev| ev.contains(&rule));
     assert!(events.contains(&rule), "{events:?}");

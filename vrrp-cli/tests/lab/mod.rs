@@ -757,6 +757,25 @@ impl Lab {
         }
     }
 
+    /// Starts `which` in router `k` and waits until router `k` alone holds `vip` (within
+    /// `bound`); panics with the daemon's log if it does not.
+    pub fn start_holder(
+        &mut self,
+        which: Impl,
+        k: usize,
+        conf: &str,
+        vip: &str,
+        bound: Duration,
+    ) -> ProcId {
+        let id = self.start_impl(which, k, conf);
+        assert!(
+            self.wait_sole_holder(k, vip, bound),
+            "router {k} did not take the VIP:\n{}",
+            self.log(id)
+        );
+        id
+    }
+
     /// The status socket of a daemon started with [`Lab::start_vrrp`].
     pub fn status_socket(&self, id: ProcId) -> PathBuf {
         self.procs[id.0].dir.join("vrrp.sock")
