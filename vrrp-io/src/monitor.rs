@@ -5,7 +5,8 @@
 //! `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR`, `RTNLGRP_IPV6_IFADDR`) of the calling thread's
 //! network namespace, and to route and rule deletions (`RTNLGRP_IPV4_ROUTE`,
 //! `RTNLGRP_IPV6_ROUTE`, `RTNLGRP_IPV4_RULE`, `RTNLGRP_IPV6_RULE`), with a socket filter
-//! that keeps route additions and routing daemons' routes out. An event loop waits for its descriptor to become readable
+//! that keeps route additions and the kernel's and routing daemons' routes out. An event
+//! loop waits for its descriptor to become readable
 //! ([`AsFd`] / [`AsRawFd`]: `ppoll(2)`, or tokio's `AsyncFd`) and then calls
 //! [`NetlinkMonitor::recv`], which turns the queued notifications into [`NetEvent`]s.
 //!
@@ -44,7 +45,7 @@
 //!             }
 //!             NetEvent::AddressAdded(a) => println!("{}/{} on {}", a.addr, a.prefix_len, a.ifindex),
 //!             NetEvent::AddressRemoved(a) => println!("{}/{} gone", a.addr, a.prefix_len),
-//!             NetEvent::RouteRemoved { protocol } => println!("a route of protocol {protocol} went"),
+//!             NetEvent::RouteRemoved { protocol } => println!("a route ({protocol}) went"),
 //!             NetEvent::RuleRemoved { .. } => println!("a policy rule went"),
 //!             NetEvent::Overrun => {
 //!                 // Notifications were lost: start again from the current state.
@@ -217,9 +218,9 @@ impl NetlinkMonitor {
     ///
     /// Messages not from the kernel, messages that are not link, address, route-deletion
     /// or rule-deletion notifications (bridge-port and wireless notifications, say) and
-    /// messages that cannot be parsed are skipped. After [`NetEvent::Overrun`], which ends the call,
-    /// the notifications still queued are discarded (up to the bound): the snapshot the
-    /// caller takes next covers them.
+    /// messages that cannot be parsed are skipped. After [`NetEvent::Overrun`], which
+    /// ends the call, the notifications still queued are discarded (up to the bound):
+    /// the snapshot the caller takes next covers them.
     ///
     /// # Errors
     /// An error of `recv(2)` other than `EAGAIN`, `EINTR` and `ENOBUFS` (which is
@@ -423,7 +424,8 @@ fn route_filter() -> [libc::sock_filter; 12] {
     const JGT_K: u16 = 0x25; // BPF_JMP | BPF_JGT | BPF_K
     const JGE_K: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
     const RET_K: u16 = 0x06; // BPF_RET | BPF_K
-                             // BPF loads halfwords in network order; the kernel writes nlmsg_type in host order.
+
+    // BPF loads halfwords in network order; the kernel writes nlmsg_type in host order.
     let msg_type = |t: u16| u32::from(u16::from_be_bytes(t.to_ne_bytes()));
     let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
     // Jumps count the instructions skipped: from index i to index t is t - i - 1.

@@ -60,10 +60,18 @@ fn watch(mut monitor: NetlinkMonitor, items: &Mutex<StaticItems>) {
         // SAFETY: one valid pollfd, live for the call; no timeout: nothing runs while
         // nothing changes.
         if unsafe { libc::poll(&mut pfd, 1, -1) } < 0 {
-            continue; // EINTR
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            tracing::warn!("static items are no longer watched: {e}");
+            return;
         }
         events.clear();
-        let _ = monitor.recv(&mut events);
+        if let Err(e) = monitor.recv(&mut events) {
+            tracing::warn!("static items are no longer watched: {e}");
+            return;
+        }
         let concerns = |events: &[NetEvent]| {
             let items = items.lock().unwrap_or_else(|e| e.into_inner());
             events.iter().any(|e| items.concerns(e))
