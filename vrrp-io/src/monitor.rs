@@ -104,9 +104,10 @@ pub enum NetEvent {
     AddressRemoved(InterfaceAddress),
     /// A route was deleted. Routes of the kernel's own protocol (those that come and go
     /// with addresses) and of routing daemons' (BGP, OSPF, IS-IS, RIP, EIGRP, Babel,
-    /// Open/R, zebra, BIRD) are not reported: the kernel filters them out before they
-    /// reach the monitor, so a mass failover or a full routing table coming and going
-    /// costs nothing here. Additions are not reported.
+    /// Open/R, zebra, BIRD) are normally not reported: the kernel filters them out before
+    /// they reach the monitor, so a mass failover or a full routing table coming and going
+    /// costs nothing here (where a sandbox refuses socket filters they are reported, with
+    /// their protocol). Additions are not reported.
     RouteRemoved {
         /// The route's protocol (`proto` in `ip route`; keepalived's is 18).
         protocol: u8,
@@ -165,11 +166,10 @@ impl NetlinkMonitor {
             .bind_auto()
             .map_err(|e| Error::netlink("bind NETLINK_ROUTE socket", e))?;
         // Routes are filtered in the kernel before the subscriptions start: no route
-        // notification we do not want is ever queued.
-        sys::attach_filter(socket.as_fd(), &route_filter()).map_err(|source| Error::Io {
-            what: "filter route notifications",
-            source,
-        })?;
+        // notification we do not want is ever queued. The filter only saves work (the
+        // events say the protocol, and nobody acts on others'): where a sandbox refuses
+        // it, the monitor works without.
+        let _ = sys::attach_filter(socket.as_fd(), &route_filter());
         for group in [
             libc::RTNLGRP_LINK,
             libc::RTNLGRP_IPV4_IFADDR,
