@@ -120,10 +120,14 @@ fn summary(config: &Config, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "  no vrrp_instance: vrrp would have nothing to do")?;
     }
     for i in &config.instances {
+        // An address on another interface (`dev`) says which.
         let vips: Vec<String> = i
             .virtual_ipaddress
             .iter()
-            .map(|v| v.addr.to_string())
+            .map(|v| match v.dev.as_ref().filter(|d| **d != i.interface) {
+                Some(dev) => format!("{} (on {dev})", v.addr),
+                None => v.addr.to_string(),
+            })
             .collect();
         let state = match i.state {
             Some(s) => format!(", state {s}"),

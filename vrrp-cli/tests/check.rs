@@ -59,7 +59,7 @@ fn warnings_only_still_exit_0() {
         )
     );
     assert!(stdout.lines().nth(1).unwrap().starts_with("  help: "));
-    assert!(stdout.contains("(0 errors, 16 warnings)"), "{stdout}");
+    assert!(stdout.contains("(0 errors, 13 warnings)"), "{stdout}");
 }
 
 #[test]

@@ -514,17 +514,16 @@ fn state_master_without_priority_is_the_owner_as_in_keepalived() {
 // ----- skipped and unsupported ---------------------------------------------------------
 
 #[test]
-fn an_address_on_another_interface_is_reported_where_it_is_written() {
+fn an_address_on_another_interface_is_kept_with_its_interface() {
     let parsed = parse(&instance(
         "    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.168.100.12 dev eth0\n    }\n    virtual_ipaddress_excluded {\n        10.0.0.12/24 dev eth1\n    }\n",
     ));
-    let d = only(&parsed, Severity::Warning);
-    assert_diag(
-        &d,
-        Severity::Warning,
-        8,
-        9,
-        "10.0.0.12: `dev eth1` is not supported: the address goes on the instance's interface eth0",
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let vi = &parsed.config.instances[0];
+    assert_eq!(vi.virtual_ipaddress[0].dev.as_deref(), Some("eth0"));
+    assert_eq!(
+        vi.virtual_ipaddress_excluded[0].dev.as_deref(),
+        Some("eth1")
     );
 }
 

@@ -20,6 +20,8 @@ const FIRST_PROCESS_TRACK: u32 = 2_000;
 const FIRST_FILE_TRACK: u32 = 3_000;
 /// The track id of a `use_vmac` + `vmac_xmit_base` instance's macvlan (its VIPs' home).
 pub const VMAC_TRACK: u32 = 4_000;
+/// The first track id of the interfaces that `dev` on an address line names.
+const FIRST_VIP_INTERFACE_TRACK: u32 = 5_000;
 
 /// Which instance tracks which script, under which id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,6 +287,30 @@ pub fn instance_spec(
         }
         None => (inst.interface.clone(), None),
     };
+    // `dev` on an address line naming another interface: the address goes there, and
+    // the instance tracks that interface with weight 0 (keepalived), unless `no_track`.
+    let mut vip_interfaces = Vec::new();
+    let mut next_id = FIRST_VIP_INTERFACE_TRACK;
+    for vip in inst
+        .virtual_ipaddress
+        .iter()
+        .chain(&inst.virtual_ipaddress_excluded)
+    {
+        let Some(dev) = vip.dev.as_ref().filter(|d| **d != inst.interface) else {
+            continue;
+        };
+        vip_interfaces.push((vip.addr, dev.clone()));
+        if !vip.no_track && !tracked_interfaces.iter().any(|(_, name)| name == dev) {
+            let id = TrackId(next_id);
+            next_id += 1;
+            rc.tracks.push(TrackConfig {
+                id,
+                weight: 0,
+                initially_up: true,
+            });
+            tracked_interfaces.push((id, dev.clone()));
+        }
+    }
     let spec = RouterSpec {
         name: inst.name.clone(),
         interface,
@@ -296,6 +322,7 @@ pub fn instance_spec(
         },
         announce_pacing: announce_pacing(config, inst),
         address_interface,
+        vip_interfaces,
         adverts_through_ip_stack: config.global.vrrp_adverts_through_ip_stack,
         sync_group: None,
     };
@@ -432,6 +459,42 @@ vrrp_instance VI_1 {
             .tracks
             .iter()
             .any(|t| t.id == RouterSpec::SYNC_GROUP && t.weight == 0));
+    }
+
+    #[test]
+    fn an_address_on_another_interface_goes_there_and_that_interface_is_tracked() {
+        let text = CLASSIC.replace(
+            "        192.168.100.12/24 label lo:vip\n",
+            "        192.168.100.12/24 label lo:vip\n        10.0.0.12/24 dev eth7\n        10.0.0.13/24 dev eth7\n        10.0.1.12/24 dev eth8 no_track\n        192.168.100.13/24 dev lo\n",
+        );
+        let parsed = parse_str(&text, "keepalived.conf");
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let mut netlink = Netlink::open().unwrap();
+        let planned = plan(&parsed.config, &mut netlink, &|_| Some(true), &|_| None).unwrap();
+        let spec = &planned.routers[0];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            spec.vip_interfaces,
+            vec![
+                (ip("10.0.0.12"), "eth7".to_owned()),
+                (ip("10.0.0.13"), "eth7".to_owned()),
+                (ip("10.0.1.12"), "eth8".to_owned()),
+            ],
+            "`dev lo` is the instance's own interface"
+        );
+        // eth7 once, with weight 0; eth8 not at all (no_track).
+        let tracked: Vec<&str> = spec
+            .tracked_interfaces
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .collect();
+        assert_eq!(tracked, ["lo", "eth7"]);
+        let (id, _) = spec.tracked_interfaces[1];
+        assert!(spec
+            .config
+            .tracks
+            .iter()
+            .any(|t| t.id == id && t.weight == 0));
     }
 
     #[test]

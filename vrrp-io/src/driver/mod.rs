@@ -73,7 +73,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vrrp_core::router::{State, TrackId, VirtualRouter};
+use vrrp_core::router::{State, TrackId, VipList, VirtualRouter};
 use vrrp_core::wire::RxMeta;
 use vrrp_core::{
     Family, Instant, InterfaceId, RouterKey, Routers, UnattributedStatistics, VirtualAddress,
@@ -94,6 +94,8 @@ struct Entry {
     tracked: Box<[(TrackId, InterfaceId)]>,
     /// [`RouterSpec::address_interface`], by interface id.
     address_interface: Option<InterfaceId>,
+    /// [`RouterSpec::vip_interfaces`], by interface id.
+    vip_interfaces: Box<[(IpAddr, InterfaceId)]>,
     /// [`RouterSpec::routing`], if any.
     routing: Option<Arc<Routing>>,
     /// [`RouterSpec::announce_pacing`], if it paces anything.
@@ -434,20 +436,19 @@ impl Driver {
         // Deletions of routes and rules may have been among the lost notifications.
         self.routing_check_at.get_or_insert(now);
         for key in masters {
-            let Some(link) = self.host.link(self.vip_ifname(&key)) else {
-                continue;
-            };
             let Some(config) = self.routers.get(&key).map(VirtualRouter::config) else {
                 continue;
             };
-            let present = self.host.addresses(link.ifindex);
-            let missing: Vec<VirtualAddress> = config
+            let missing: Vec<(u32, VirtualAddress)> = config
                 .held_addresses()
-                .filter(|v| !present.contains(&(v.addr, v.prefix_len)))
-                .cloned()
+                .filter_map(|v| {
+                    let link = self.host.link(self.vip_ifname_for(&key, v.addr))?;
+                    let present = self.host.addresses(link.ifindex);
+                    (!present.contains(&(v.addr, v.prefix_len))).then_some((link.ifindex, *v))
+                })
                 .collect();
-            for vip in missing {
-                self.restore(now, key, link.ifindex, vip);
+            for (ifindex, vip) in missing {
+                self.restore(now, key, ifindex, vip);
             }
         }
     }
@@ -713,6 +714,41 @@ impl Driver {
                 .map_or("", String::as_str),
             None => self.ifname(key),
         }
+    }
+
+    /// The name of the interface the VIP `addr` of a router goes on: the one its spec
+    /// names for it ([`RouterSpec::vip_interfaces`]), else the router's VIP interface.
+    fn vip_ifname_for(&self, key: &RouterKey, addr: IpAddr) -> &str {
+        let named = self
+            .entries
+            .get(key)
+            .and_then(|e| e.vip_interfaces.iter().find(|(a, _)| *a == addr))
+            .and_then(|(_, id)| self.interfaces.get(id.0 as usize));
+        match named {
+            Some(name) => name,
+            None => self.vip_ifname(key),
+        }
+    }
+
+    /// `vips` of a router by the interface each goes on, in order of first appearance
+    /// (one group unless its spec puts some elsewhere).
+    fn vips_by_interface(
+        &self,
+        key: &RouterKey,
+        vips: &[VirtualAddress],
+    ) -> Vec<(String, VipList)> {
+        let mut groups: Vec<(String, Vec<VirtualAddress>)> = Vec::new();
+        for vip in vips {
+            let name = self.vip_ifname_for(key, vip.addr);
+            match groups.iter_mut().find(|(n, _)| n == name) {
+                Some((_, list)) => list.push(*vip),
+                None => groups.push((name.to_owned(), vec![*vip])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(name, list)| (name, VipList::from(list)))
+            .collect()
     }
 
     fn interface_id(&mut self, name: &str) -> InterfaceId {

@@ -28,7 +28,7 @@ impl Driver {
             let Some(router) = self.routers.get(&key) else {
                 continue;
             };
-            if self.vip_ifname(&key) != ifname || router.state() != State::Master {
+            if self.vip_ifname_for(&key, addr) != ifname || router.state() != State::Master {
                 continue;
             }
             let vip = router
@@ -163,69 +163,66 @@ impl Driver {
                         .push_back(Action::Notify(DriverEvent::Router { router, event }))
                 }
                 address => {
-                    // Without the interface the kernel has dropped its addresses already.
-                    let Some(ifindex) = self.host.link(self.vip_ifname(&key)).map(|l| l.ifindex)
-                    else {
-                        continue;
+                    let vips = match &address {
+                        Output::AddVips(vips) | Output::RemoveVips(vips) => vips,
+                        Output::Announce(a) => &a.addresses,
+                        Output::Transmit(_) | Output::Event(_) => continue,
                     };
-                    let filter = self
-                        .routers
-                        .get(&key)
-                        .is_some_and(needs_filter)
-                        .then(|| self.vip_ifname(&key).to_owned());
-                    let filter_action = |block: bool, vips: &VipList| {
-                        filter.clone().map(|interface| Action::Filter {
-                            router: router.clone(),
-                            interface,
-                            block,
-                            vips: vips.clone(),
-                        })
-                    };
-                    let actions: [Option<Action>; 2] = match address {
-                        Output::AddVips(vips) => [
-                            filter_action(true, &vips),
-                            Some(Action::AddVips {
+                    if let Output::RemoveVips(vips) = &address {
+                        self.pacer.cancel(&router, vips);
+                    }
+                    let filtered = self.routers.get(&key).is_some_and(needs_filter);
+                    for (interface, vips) in self.vips_by_interface(&key, vips) {
+                        // Without the interface the kernel has dropped its addresses
+                        // already.
+                        let Some(ifindex) = self.host.link(&interface).map(|l| l.ifindex) else {
+                            continue;
+                        };
+                        let filter = |block: bool| {
+                            filtered.then(|| Action::Filter {
                                 router: router.clone(),
-                                ifindex,
-                                vips,
-                            }),
-                        ],
-                        Output::RemoveVips(vips) => {
-                            self.pacer.cancel(&router, &vips);
-                            [
+                                interface: interface.clone(),
+                                block,
+                                vips: vips.clone(),
+                            })
+                        };
+                        let actions: [Option<Action>; 2] = match &address {
+                            Output::AddVips(_) => [
+                                filter(true),
+                                Some(Action::AddVips {
+                                    router: router.clone(),
+                                    ifindex,
+                                    vips: vips.clone(),
+                                }),
+                            ],
+                            Output::RemoveVips(_) => [
                                 Some(Action::RemoveVips {
                                     router: router.clone(),
                                     ifindex,
                                     vips: vips.clone(),
                                 }),
-                                filter_action(false, &vips),
-                            ]
-                        }
-                        Output::Announce(a) => match &entry.pacing {
-                            Some(pacing) => {
-                                self.pacer.schedule(
-                                    now,
-                                    pacing,
-                                    &router,
-                                    ifindex,
-                                    &a.addresses,
-                                    a.count,
-                                );
-                                [None, None]
-                            }
-                            None => [
-                                Some(Action::Announce {
-                                    router: router.clone(),
-                                    ifindex,
-                                    vips: a.addresses,
-                                    count: a.count,
-                                }),
-                                None,
+                                filter(false),
                             ],
-                        },
-                        Output::Transmit(_) | Output::Event(_) => continue,
-                    };
-                    self.address_work.extend(actions.into_iter().flatten());
+                            Output::Announce(a) => match &entry.pacing {
+                                Some(pacing) => {
+                                    self.pacer
+                                        .schedule(now, pacing, &router, ifindex, &vips, a.count);
+                                    [None, None]
+                                }
+                                None => [
+                                    Some(Action::Announce {
+                                        router: router.clone(),
+                                        ifindex,
+                                        vips: vips.clone(),
+                                        count: a.count,
+                                    }),
+                                    None,
+                                ],
+                            },
+                            Output::Transmit(_) | Output::Event(_) => [None, None],
+                        };
+                        self.address_work.extend(actions.into_iter().flatten());
+                    }
                 }
             }
         }

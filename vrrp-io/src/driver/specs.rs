@@ -22,19 +22,23 @@ impl Driver {
         if let Some(name) = &spec.address_interface {
             crate::netlink::validate_ifname(name)?;
         }
+        for (_, name) in &spec.vip_interfaces {
+            crate::netlink::validate_ifname(name)?;
+        }
         let vip_ifname = spec.address_interface.as_ref().unwrap_or(&spec.interface);
         for name in [&spec.interface, vip_ifname] {
             if self.host.link(name).is_none() {
                 return Err(Error::InterfaceNotFound { name: name.clone() });
             }
         }
-        let link = self
-            .host
-            .link(vip_ifname)
-            .ok_or_else(|| Error::InterfaceNotFound {
-                name: vip_ifname.clone(),
-            })?;
         for vip in spec.config.held_addresses() {
+            let name = spec_vip_ifname(spec, vip.addr);
+            let link = self
+                .host
+                .link(name)
+                .ok_or_else(|| Error::InterfaceNotFound {
+                    name: name.to_owned(),
+                })?;
             if ours.contains(&vip.addr) {
                 continue;
             }
@@ -50,13 +54,19 @@ impl Driver {
     }
 
     pub(super) fn insert(&mut self, now: Instant, spec: RouterSpec) -> Result<RouterKey> {
-        let vip_ifname = spec.address_interface.as_ref().unwrap_or(&spec.interface);
-        let link = self
-            .host
-            .link(vip_ifname)
-            .ok_or_else(|| Error::InterfaceNotFound {
-                name: vip_ifname.clone(),
-            })?;
+        // Every VIP's link, in the order of the VIPs.
+        let links =
+            spec.config
+                .held_addresses()
+                .map(|vip| {
+                    let name = spec_vip_ifname(&spec, vip.addr);
+                    self.host.link(name).map(|l| l.ifindex).ok_or_else(|| {
+                        Error::InterfaceNotFound {
+                            name: name.to_owned(),
+                        }
+                    })
+                })
+                .collect::<Result<Vec<u32>>>()?;
         let interface = self.interface_id(&spec.interface);
         // Tracked links start in the state the kernel reported, not a guess.
         let mut config = spec.config.clone();
@@ -68,19 +78,27 @@ impl Driver {
         }
         let name: Arc<str> = Arc::from(spec.name.as_str());
         // Leftovers of an earlier run go before the router can add them as master.
-        let present = self.host.addresses(link.ifindex);
-        let stale: Vec<VirtualAddress> = config
-            .held_addresses()
-            .filter(|v| present.contains(&(v.addr, v.prefix_len)))
-            .cloned()
-            .collect();
+        let mut stale: Vec<(u32, Vec<VirtualAddress>)> = Vec::new();
+        for (vip, &ifindex) in config.held_addresses().zip(&links) {
+            if !self
+                .host
+                .addresses(ifindex)
+                .contains(&(vip.addr, vip.prefix_len))
+            {
+                continue;
+            }
+            match stale.iter_mut().find(|(i, _)| *i == ifindex) {
+                Some((_, list)) => list.push(*vip),
+                None => stale.push((ifindex, vec![*vip])),
+            }
+        }
         let router = VirtualRouter::new(config, now)?;
         let key = self.routers.insert(interface, router)?;
-        if !stale.is_empty() {
+        for (ifindex, vips) in stale {
             self.address_work.push_back(Action::RemoveVips {
                 router: name.clone(),
-                ifindex: link.ifindex,
-                vips: VipList::from(stale),
+                ifindex,
+                vips: VipList::from(vips),
             });
         }
         let tracked = self.register(key, &spec);
@@ -91,12 +109,14 @@ impl Driver {
             .as_deref()
             .map(|n| self.interface_id(n));
         let routing = (!spec.routing.is_empty()).then(|| Arc::new(spec.routing.clone()));
+        let vip_interfaces = self.vip_interface_ids(&spec);
         self.entries.insert(
             key,
             Entry {
                 name,
                 tracked,
                 address_interface,
+                vip_interfaces,
                 routing,
                 pacing: pacing_of(&spec),
                 ip_stack_adverts: spec.adverts_through_ip_stack,
@@ -175,9 +195,11 @@ impl Driver {
                 .routers
                 .get(&key)
                 .is_some_and(|r| r.state() == State::Master);
+            let vip_interfaces = self.vip_interface_ids(&spec);
             if let Some(entry) = self.entries.get_mut(&key) {
                 entry.tracked = tracked;
                 entry.address_interface = address_interface;
+                entry.vip_interfaces = vip_interfaces;
                 entry.pacing = pacing_of(&spec);
                 entry.ip_stack_adverts = spec.adverts_through_ip_stack;
                 let old = entry
@@ -237,7 +259,6 @@ impl Driver {
         if filtered == was_filtered {
             return;
         }
-        let interface = self.vip_ifname(&key).to_owned();
         let (block, vips): (bool, Vec<VirtualAddress>) = if was_filtered {
             (false, old.held_addresses().copied().collect())
         } else {
@@ -250,14 +271,23 @@ impl Driver {
                     .collect(),
             )
         };
-        if !vips.is_empty() {
+        let name = entry.name.clone();
+        for (interface, vips) in self.vips_by_interface(&key, &vips) {
             self.address_work.push_back(Action::Filter {
-                router: entry.name.clone(),
+                router: name.clone(),
                 interface,
                 block,
-                vips: VipList::from(vips),
+                vips,
             });
         }
+    }
+
+    /// A spec's [`RouterSpec::vip_interfaces`] by interface id.
+    fn vip_interface_ids(&mut self, spec: &RouterSpec) -> Box<[(IpAddr, InterfaceId)]> {
+        spec.vip_interfaces
+            .iter()
+            .map(|(addr, name)| (*addr, self.interface_id(name)))
+            .collect()
     }
 
     /// Files router `key` under the links it tracks and the VIPs it holds; returns its
@@ -331,6 +361,14 @@ impl Driver {
                 .and_then(|i| self.interfaces.get(i.0 as usize))
                 .map(String::as_str)
                 != spec.address_interface.as_deref()
+            || entry.vip_interfaces.len() != spec.vip_interfaces.len()
+            || entry
+                .vip_interfaces
+                .iter()
+                .zip(&spec.vip_interfaces)
+                .any(|((a, i), (sa, sname))| {
+                    a != sa || self.interfaces.get(i.0 as usize) != Some(sname)
+                })
             || entry
                 .routing
                 .as_deref()
@@ -360,6 +398,16 @@ impl Driver {
         }
         config == *running
     }
+}
+
+/// The interface the VIP `addr` of `spec` goes on.
+fn spec_vip_ifname(spec: &RouterSpec, addr: IpAddr) -> &str {
+    spec.vip_interfaces
+        .iter()
+        .find(|(a, _)| *a == addr)
+        .map(|(_, name)| name)
+        .or(spec.address_interface.as_ref())
+        .unwrap_or(&spec.interface)
 }
 
 /// A spec's pacing, if it paces anything.

@@ -39,6 +39,12 @@ pub struct RouterSpec {
     /// adverts stay on its parent (keepalived's `use_vmac` with `vmac_xmit_base`). Track
     /// it too (weight 0), or a master whose VIP interface vanished keeps advertising.
     pub address_interface: Option<String>,
+    /// Addresses of `config` that go on yet another interface (keepalived's `dev` on a
+    /// `virtual_ipaddress` line), with that interface's name; the others go on
+    /// `address_interface`, else `interface`. Track those interfaces too (weight 0), as
+    /// keepalived does unless `no_track`, or a master keeps advertising while one of its
+    /// VIPs has no link.
+    pub vip_interfaces: Vec<(IpAddr, String)>,
     /// Send this router's multicast adverts through the kernel's IP output path (the raw
     /// socket) instead of as link-layer frames ([`crate::SocketConfig::link_layer_multicast`]):
     /// for hosts whose firewall OUTPUT rules or IPsec policies must see them (the usual
@@ -116,6 +122,7 @@ impl RouterSpec {
             routing: Routing::default(),
             announce_pacing: None,
             address_interface: None,
+            vip_interfaces: Vec::new(),
             adverts_through_ip_stack: false,
             sync_group: None,
         }

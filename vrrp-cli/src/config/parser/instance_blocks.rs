@@ -44,30 +44,6 @@ impl Parser<'_> {
         }
     }
 
-    /// `dev` on a virtual address should name the instance's own interface: every
-    /// address of an instance goes there. keepalived puts it on the other interface; we
-    /// do not (yet), and say so where it is written.
-    pub(super) fn check_vip_devices(
-        &mut self,
-        vips: &[(VirtualAddress, Pos)],
-        evips: &[(VirtualAddress, Pos)],
-        interface: &str,
-    ) {
-        for (vip, pos) in vips.iter().chain(evips) {
-            match &vip.dev {
-                Some(dev) if dev != interface => self.warn(
-                    pos,
-                    format!(
-                        "{}: `dev {dev}` is not supported: the address goes on the instance's interface {interface}",
-                        vip.addr
-                    ),
-                    format!("move the address to a vrrp_instance on {dev} (keepalived would add it to {dev})"),
-                ),
-                _ => {}
-            }
-        }
-    }
-
     /// A `track_script` block.
     pub(super) fn instance_track_scripts(&mut self, inst: &mut RawInstance, st: &Stmt) {
         let tracked = self.tracked_names(st, "track_script { check_http }");
@@ -303,7 +279,7 @@ impl Parser<'_> {
                     vip.no_track = true;
                     self.warn(
                         &opt.pos,
-                        "`no_track` is not applied: an address deleted behind a master's back is put back at once",
+                        "`no_track` only stops the tracking of the address's interface: an address deleted behind a master's back is still put back at once",
                         "remove it",
                     );
                 }

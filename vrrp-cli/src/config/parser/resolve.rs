@@ -65,7 +65,6 @@ impl Parser<'_> {
             (Some(i), Some(v)) if complete => (i, v),
             _ => return None,
         };
-        self.check_vip_devices(&raw.vips, &raw.evips, &interface);
         let vmac = self.instance_vmac(
             &raw.use_vmac,
             raw.vmac_xmit_base,

@@ -544,3 +544,79 @@ fn a_router_that_leaves_master_cancels_its_waiting_announcements() {
         "no announcement of released addresses: {later:?}"
     );
 }
+
+// ----- VIPs on another interface (keepalived's `dev`) -----
+
+/// VI_1 on eth0 with 192.168.100.12 there and 10.0.0.12 on eth1.
+fn split_spec() -> RouterSpec {
+    let mut s = spec("VI_1", "eth0", 51, "192.168.100.12");
+    s.config
+        .virtual_addresses
+        .push(VirtualAddress::new(ip("10.0.0.12")));
+    s.vip_interfaces.push((ip("10.0.0.12"), "eth1".into()));
+    s
+}
+
+/// The address work of `actions`: kind, interface index, addresses.
+fn address_work(actions: &[Action]) -> Vec<(&'static str, u32, Vec<IpAddr>)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::AddVips { ifindex, vips, .. } => {
+                Some(("add", *ifindex, vips.iter().map(|v| v.addr).collect()))
+            }
+            Action::RemoveVips { ifindex, vips, .. } => {
+                Some(("remove", *ifindex, vips.iter().map(|v| v.addr).collect()))
+            }
+            Action::Announce { ifindex, vips, .. } => {
+                Some(("announce", *ifindex, vips.iter().map(|v| v.addr).collect()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_vip_named_for_another_interface_is_added_announced_and_removed_there() {
+    let mut d = host();
+    d.add(Instant::ZERO, split_spec()).expect("starts");
+    let work = address_work(&run_until(&mut d, secs(5)));
+    assert_eq!(
+        work,
+        [
+            ("add", 2, vec![ip("192.168.100.12")]),
+            ("add", 3, vec![ip("10.0.0.12")]),
+            ("announce", 2, vec![ip("192.168.100.12")]),
+            ("announce", 3, vec![ip("10.0.0.12")]),
+        ]
+    );
+    // The kernel reports the additions; removed behind our back from eth1: put back on
+    // eth1.
+    d.handle_net(secs(5), &added(2, "192.168.100.12", 32));
+    d.handle_net(secs(5), &added(3, "10.0.0.12", 32));
+    d.handle_net(secs(5), &removed(3, "10.0.0.12", 32));
+    let work = address_work(&drain(&mut d, secs(5)));
+    assert_eq!(work[0], ("add", 3, vec![ip("10.0.0.12")]));
+    // The same address added to and removed from eth0 is none of the router's business.
+    d.handle_net(secs(5), &added(2, "10.0.0.12", 32));
+    d.handle_net(secs(5), &removed(2, "10.0.0.12", 32));
+    assert!(address_work(&drain(&mut d, secs(5))).is_empty());
+    d.shutdown(secs(5));
+    let work = address_work(&drain(&mut d, secs(5)));
+    assert_eq!(
+        work,
+        [
+            ("remove", 2, vec![ip("192.168.100.12")]),
+            ("remove", 3, vec![ip("10.0.0.12")]),
+        ]
+    );
+}
+
+#[test]
+fn a_vip_named_for_a_missing_interface_is_refused() {
+    let mut d = host();
+    let mut s = split_spec();
+    s.vip_interfaces[0].1 = "eth9".into();
+    let err = d.add(Instant::ZERO, s).expect_err("no eth9");
+    assert!(err.to_string().contains("eth9"), "{err}");
+}
