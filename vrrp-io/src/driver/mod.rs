@@ -732,11 +732,15 @@ impl Driver {
 
     /// `vips` of a router by the interface each goes on, in order of first appearance
     /// (one group unless its spec puts some elsewhere).
-    fn vips_by_interface(
-        &self,
-        key: &RouterKey,
-        vips: &[VirtualAddress],
-    ) -> Vec<(String, VipList)> {
+    fn vips_by_interface(&self, key: &RouterKey, vips: &VipList) -> Vec<(String, VipList)> {
+        if self
+            .entries
+            .get(key)
+            .is_none_or(|e| e.vip_interfaces.is_empty())
+        {
+            // The usual case: one interface, the list shared as it is.
+            return vec![(self.vip_ifname(key).to_owned(), vips.clone())];
+        }
         let mut groups: Vec<(String, Vec<VirtualAddress>)> = Vec::new();
         for vip in vips {
             let name = self.vip_ifname_for(key, vip.addr);

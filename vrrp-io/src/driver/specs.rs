@@ -182,6 +182,20 @@ impl Driver {
                 self.routers
                     .with_router(&key, |vr| vr.set_track(now, *id, up));
             }
+            // A master's VIPs that the new spec puts on another interface move there.
+            let moved: Vec<(String, String, VirtualAddress)> = match self.routers.get(&key) {
+                Some(r) if r.state() == State::Master => r
+                    .config()
+                    .held_addresses()
+                    .filter(|v| old_vips.contains(&v.addr))
+                    .filter_map(|v| {
+                        let old = self.vip_ifname_for(&key, v.addr);
+                        let new = spec_vip_ifname(&spec, v.addr);
+                        (old != new).then(|| (old.to_owned(), new.to_owned(), *v))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             self.forget_trackers(key);
             for addr in old_vips {
                 self.forget_vip_owner(addr, key);
@@ -225,6 +239,9 @@ impl Driver {
                         }
                     }
                 }
+            }
+            for (old, new, vip) in moved {
+                self.move_vip(key, &old, &new, vip);
             }
             self.sync.assign(key, spec.sync_group.as_deref());
             if spec.sync_group.is_none() {
@@ -272,7 +289,7 @@ impl Driver {
             )
         };
         let name = entry.name.clone();
-        for (interface, vips) in self.vips_by_interface(&key, &vips) {
+        for (interface, vips) in self.vips_by_interface(&key, &VipList::from(vips)) {
             self.address_work.push_back(Action::Filter {
                 router: name.clone(),
                 interface,
@@ -280,6 +297,53 @@ impl Driver {
                 vips,
             });
         }
+    }
+
+    /// Moves a master's VIP from interface `old` to `new` (a reload changed where it
+    /// goes): removed there, added and announced here, with the accept-mode filter
+    /// following it.
+    fn move_vip(&mut self, key: RouterKey, old: &str, new: &str, vip: VirtualAddress) {
+        let (Some(entry), Some(router)) = (self.entries.get(&key), self.routers.get(&key)) else {
+            return;
+        };
+        let name = entry.name.clone();
+        let filtered = needs_filter(router);
+        let count = router.config().announce.repeat;
+        let vips = VipList::from(vec![vip]);
+        let filter = |interface: &str, block: bool| Action::Filter {
+            router: name.clone(),
+            interface: interface.to_owned(),
+            block,
+            vips: vips.clone(),
+        };
+        let mut work = Vec::new();
+        if let Some(link) = self.host.link(old) {
+            work.push(Action::RemoveVips {
+                router: name.clone(),
+                ifindex: link.ifindex,
+                vips: vips.clone(),
+            });
+            if filtered {
+                work.push(filter(old, false));
+            }
+        }
+        if let Some(link) = self.host.link(new) {
+            if filtered {
+                work.push(filter(new, true));
+            }
+            work.push(Action::AddVips {
+                router: name.clone(),
+                ifindex: link.ifindex,
+                vips: vips.clone(),
+            });
+            work.push(Action::Announce {
+                router: name.clone(),
+                ifindex: link.ifindex,
+                vips: vips.clone(),
+                count,
+            });
+        }
+        self.address_work.extend(work);
     }
 
     /// A spec's [`RouterSpec::vip_interfaces`] by interface id.

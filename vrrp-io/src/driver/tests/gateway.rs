@@ -620,3 +620,27 @@ fn a_vip_named_for_a_missing_interface_is_refused() {
     let err = d.add(Instant::ZERO, s).expect_err("no eth9");
     assert!(err.to_string().contains("eth9"), "{err}");
 }
+
+#[test]
+fn a_reload_that_moves_a_masters_vip_to_another_interface_moves_it() {
+    let mut d = host();
+    let mut first = split_spec();
+    first.vip_interfaces.clear(); // both VIPs on eth0 at first
+    d.reload(Instant::ZERO, vec![first]).expect("loads");
+    run_until(&mut d, secs(5));
+    assert_eq!(d.state("VI_1"), Some(State::Master));
+    d.reload(secs(5), vec![split_spec()]).expect("reloads");
+    let work = address_work(&drain(&mut d, secs(5)));
+    assert_eq!(
+        work,
+        [
+            ("remove", 2, vec![ip("10.0.0.12")]),
+            ("add", 3, vec![ip("10.0.0.12")]),
+            ("announce", 3, vec![ip("10.0.0.12")]),
+        ]
+    );
+    assert_eq!(d.state("VI_1"), Some(State::Master), "no failover");
+    // The same spec again changes nothing.
+    d.reload(secs(6), vec![split_spec()]).expect("reloads");
+    assert!(address_work(&drain(&mut d, secs(6))).is_empty());
+}
