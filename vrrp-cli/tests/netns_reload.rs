@@ -176,16 +176,7 @@ fn a_reload_may_name_an_interface_created_after_start() {
     let transitions = master_transitions(&lab, r0);
 
     // The new LAN: a veth pair inside the router's namespace, made after the start.
-    let ns = lab.router_ns(0);
-    lab.ip(
-        &ns,
-        &[
-            "link", "add", "lan1", "type", "veth", "peer", "name", "lan1p",
-        ],
-    );
-    lab.ip(&ns, &["addr", "add", "10.99.0.1/24", "dev", "lan1"]);
-    lab.ip(&ns, &["link", "set", "lan1p", "up"]);
-    lab.ip(&ns, &["link", "set", "lan1", "up"]);
+    lab.add_router_link(0, "lan1", "lan1p", Some("10.99.0.1/24"));
     let second = "vrrp_instance VI_2 {\n    state BACKUP\n    interface lan1\n    \
                   virtual_router_id 77\n    priority 150\n    advert_int 0.1\n    \
                   virtual_ipaddress {\n        10.99.0.77/32\n    }\n}\n";

@@ -19,15 +19,7 @@ fn an_address_with_dev_goes_on_that_interface_which_the_instance_tracks() {
     require_root!();
     let mut lab = Lab::new(1);
     let ns = lab.router_ns(0);
-    lab.ip(
-        &ns,
-        &[
-            "link", "add", "lan1", "type", "veth", "peer", "name", "lan1p",
-        ],
-    );
-    lab.ip(&ns, &["addr", "add", "10.99.0.1/24", "dev", "lan1"]);
-    lab.ip(&ns, &["link", "set", "lan1p", "up"]);
-    lab.ip(&ns, &["link", "set", "lan1", "up"]);
+    lab.add_router_link(0, "lan1", "lan1p", Some("10.99.0.1/24"));
     let conf = format!(
         "global_defs {{\n    vrrp_version 3\n}}\n\
          vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 150\n    advert_int 0.1\n\

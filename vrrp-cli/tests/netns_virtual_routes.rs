@@ -124,12 +124,7 @@ fn static_items_stay_while_the_daemon_runs_and_a_track_group_follows_their_inter
     let mut lab = Lab::new(1);
     let ns = lab.router_ns(0);
     // A second link in the router for the static items.
-    lab.ip(
-        &ns,
-        &["link", "add", "st0", "type", "veth", "peer", "name", "st1"],
-    );
-    lab.ip(&ns, &["link", "set", "st0", "up"]);
-    lab.ip(&ns, &["link", "set", "st1", "up"]);
+    lab.add_router_link(0, "st0", "st1", None);
     let conf = format!(
         "global_defs {{\n    vrrp_version 3\n}}\n\
          track_group TG {{\n    group {{\n        VI_1\n    }}\n}}\n\

@@ -446,6 +446,21 @@ impl Lab {
         run("ip", &full)
     }
 
+    /// A second link inside router `k`'s namespace: a veth pair `name` / `peer`, both up,
+    /// with `addr` (`a.b.c.d/len`) on `name` if given. It goes with the namespace.
+    pub fn add_router_link(&self, k: usize, name: &str, peer: &str, addr: Option<&str>) {
+        let ns = self.router_ns(k);
+        self.ip(
+            &ns,
+            &["link", "add", name, "type", "veth", "peer", "name", peer],
+        );
+        if let Some(addr) = addr {
+            self.ip(&ns, &["addr", "add", addr, "dev", name]);
+        }
+        self.ip(&ns, &["link", "set", peer, "up"]);
+        self.ip(&ns, &["link", "set", name, "up"]);
+    }
+
     /// Runs a command inside a namespace (`ip netns exec NS ...`) with a time limit. The
     /// exit status is not checked; a timeout is an `Err`.
     pub fn exec(&self, ns: &str, argv: &[&str], timeout: Duration) -> Result<Output, String> {
