@@ -3,18 +3,16 @@
 
 mod common;
 
-use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use common::{poll_until, Lab, Netns, A_V4, B_V4};
+use common::{Lab, Netns, A_V4, B_V4};
 use vrrp_core::wire::{
-    checksum_finish, checksum_sum, AddressList, AdvertRepr, Auth, ChecksumMode, VRRP_MULTICAST_V4,
-    VRRP_MULTICAST_V6,
+    checksum_finish, checksum_sum, AddressList, VRRP_MULTICAST_V4, VRRP_MULTICAST_V6,
 };
-use vrrp_core::{Centiseconds, Family, Priority, Version, Vrid};
+use vrrp_core::Family;
 use vrrp_io::packet::{PacketSocket, ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
-use vrrp_io::socket::{RecvBatch, SendBatch, SocketConfig, VrrpSocket};
+use vrrp_io::socket::{SendBatch, SocketConfig, VrrpSocket};
 use vrrp_io::{MacAddr, Netlink};
 
 const WAIT: Duration = Duration::from_secs(3);
@@ -52,23 +50,11 @@ fn advert(family: Family, vrid: u8, n: usize, src: IpAddr, dst: IpAddr) -> Vec<u
     let v6: Vec<Ipv6Addr> = (0..n)
         .map(|i| Ipv6Addr::from(0xfd00_0db8_0000_0000_0000_0000_0000_1000 + i as u128))
         .collect();
-    let repr = AdvertRepr {
-        version: Version::V3,
-        vrid: Vrid::new(vrid).expect("vrid"),
-        priority: Priority(150),
-        max_advert_interval: Centiseconds(100),
-        addresses: match family {
-            Family::Ipv4 => AddressList::ipv4(&v4),
-            Family::Ipv6 => AddressList::ipv6(&v6),
-        },
-        auth: Auth::None,
+    let vips = match family {
+        Family::Ipv4 => AddressList::ipv4(&v4),
+        Family::Ipv6 => AddressList::ipv6(&v6),
     };
-    let mut buf = vec![0u8; repr.buffer_len()];
-    let len = repr
-        .emit(&mut buf, src, dst, ChecksumMode::default())
-        .expect("emit");
-    buf.truncate(len);
-    buf
+    common::v3_advert(vrid, vips, src, dst)
 }
 
 fn ethertype(family: Family) -> u16 {
@@ -287,17 +273,8 @@ fn mixed_batches_arrive_in_order_and_large_adverts_are_fragmented() {
         assert_eq!(a.send_batch(&mut batch).expect("send_batch"), sent.len());
         assert_eq!(a.stats().sent, sent.len() as u64);
 
-        let mut rx = RecvBatch::new(16);
-        let mut got = Vec::new();
-        poll_until(WAIT, || {
-            match b.recv_batch(&mut rx) {
-                Ok(_) => got.extend(rx.iter().map(|d| (d.meta, d.payload.to_vec()))),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => panic!("recv_batch: {e}"),
-            }
-            (got.len() >= sent.len()).then_some(())
-        })
-        .unwrap_or_else(|| panic!("{family}: {} of {} received", got.len(), sent.len()));
+        let got = common::recv_datagrams(&mut b, sent.len(), WAIT);
+        assert_eq!(got.len(), sent.len(), "{family}: all received");
         for ((meta, payload), (dst, expected)) in got.iter().zip(&sent) {
             assert_eq!((meta.src, meta.dst, meta.hop_limit), (src, *dst, 255));
             assert_eq!(payload, expected, "{family}: in order, intact");

@@ -27,25 +27,7 @@ fn open(ns: &Netns, config: SocketConfig) -> VrrpSocket {
 
 /// Emits a VRRPv3 advert for VRID 51 with `vips` from `src` to `dst`.
 fn advert_v3(vips: AddressList<'_>, src: IpAddr, dst: IpAddr) -> Vec<u8> {
-    advert_vrid(51, vips, src, dst)
-}
-
-/// Emits a VRRPv3 advert for `vrid` with `vips` from `src` to `dst`.
-fn advert_vrid(vrid: u8, vips: AddressList<'_>, src: IpAddr, dst: IpAddr) -> Vec<u8> {
-    let repr = AdvertRepr {
-        version: Version::V3,
-        vrid: Vrid::new(vrid).expect("vrid"),
-        priority: Priority(150),
-        max_advert_interval: Centiseconds(100),
-        addresses: vips,
-        auth: Auth::None,
-    };
-    let mut buf = vec![0u8; repr.buffer_len()];
-    let len = repr
-        .emit(&mut buf, src, dst, ChecksumMode::default())
-        .expect("emit");
-    buf.truncate(len);
-    buf
+    common::v3_advert(51, vips, src, dst)
 }
 
 /// One datagram if one is queued; `None` on WouldBlock.
@@ -366,7 +348,7 @@ fn advert_of(family: Family, vrid: u8, src: IpAddr, dst: IpAddr) -> Vec<u8> {
         Family::Ipv4 => AddressList::ipv4(&vips4),
         Family::Ipv6 => AddressList::ipv6(&vips6),
     };
-    advert_vrid(vrid, list, src, dst)
+    common::v3_advert(vrid, list, src, dst)
 }
 
 /// A multicast config with a receive buffer large enough for a flood.
@@ -531,18 +513,12 @@ fn send_batch_delivers_every_advert_from_the_right_source_with_ttl_255() {
         assert!(batch.is_empty(), "cleared after sending");
         assert_eq!(a.stats().sent, u64::from(COUNT));
 
-        let mut rx = RecvBatch::new(32);
-        let mut got = Vec::new();
-        poll_until(WAIT, || {
-            match b.recv_batch(&mut rx) {
-                Ok(_) => got.extend(rx.iter().map(|d| (d.meta, d.payload.to_vec()))),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => panic!("recv_batch: {e}"),
-            }
-            (got.len() >= sent.len()).then_some(())
-        })
-        .expect("B receives the whole batch");
-        assert_eq!(got.len(), sent.len(), "{family}");
+        let got = common::recv_datagrams(&mut b, sent.len(), WAIT);
+        assert_eq!(
+            got.len(),
+            sent.len(),
+            "{family}: B receives the whole batch"
+        );
         for (i, (meta, payload)) in got.iter().enumerate() {
             let vrid = u8::try_from(i + 1).expect("small");
             assert_eq!(meta.src, src, "{family}: source");

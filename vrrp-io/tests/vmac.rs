@@ -9,8 +9,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{poll_until, run, Lab, Netns, A_V4};
-use vrrp_core::wire::{AddressList, AdvertRepr, Auth, ChecksumMode};
-use vrrp_core::{Centiseconds, Family, Priority, Version, Vrid};
+use vrrp_core::wire::AddressList;
+use vrrp_core::{Family, Vrid};
 use vrrp_io::packet::{ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use vrrp_io::socket::{SocketConfig, VrrpSocket, RECV_BUFFER_LEN};
 use vrrp_io::vmac::{
@@ -510,20 +510,7 @@ fn ipv6_peers_learn_the_virtual_mac_and_adverts_have_a_source_of_their_own() {
 
 /// A VRRPv3 advert for VRID 51 from `src` to `dst`.
 fn advert(vips: AddressList<'_>, src: IpAddr, dst: IpAddr) -> Vec<u8> {
-    let repr = AdvertRepr {
-        version: Version::V3,
-        vrid: vrid(),
-        priority: Priority(150),
-        max_advert_interval: Centiseconds(100),
-        addresses: vips,
-        auth: Auth::None,
-    };
-    let mut buf = vec![0u8; repr.buffer_len()];
-    let len = repr
-        .emit(&mut buf, src, dst, ChecksumMode::default())
-        .expect("emit");
-    buf.truncate(len);
-    buf
+    common::v3_advert(vrid().get(), vips, src, dst)
 }
 
 /// Both namespaces get the vmac of VRID 51 (the same MAC, as two routers of one virtual

@@ -233,3 +233,48 @@ pub fn wait_until_queued(fd: &impl std::os::fd::AsRawFd, timeout: Duration) -> b
     std::thread::sleep(Duration::from_millis(100));
     true
 }
+
+/// Emits a VRRPv3 advert for `vrid` (priority 150, 1 s) with `vips` from `src` to `dst`.
+pub fn v3_advert(
+    vrid: u8,
+    vips: vrrp_core::wire::AddressList<'_>,
+    src: std::net::IpAddr,
+    dst: std::net::IpAddr,
+) -> Vec<u8> {
+    use vrrp_core::wire::{AdvertRepr, Auth, ChecksumMode};
+    use vrrp_core::{Centiseconds, Priority, Version, Vrid};
+    let repr = AdvertRepr {
+        version: Version::V3,
+        vrid: Vrid::new(vrid).expect("vrid"),
+        priority: Priority(150),
+        max_advert_interval: Centiseconds(100),
+        addresses: vips,
+        auth: Auth::None,
+    };
+    let mut buf = vec![0u8; repr.buffer_len()];
+    let len = repr
+        .emit(&mut buf, src, dst, ChecksumMode::default())
+        .expect("emit");
+    buf.truncate(len);
+    buf
+}
+
+/// Reads `sock` in batches until `want` datagrams arrived or `timeout` passed; returns
+/// what arrived (metadata and payload), in order. The caller asserts the count.
+pub fn recv_datagrams(
+    sock: &mut vrrp_io::VrrpSocket,
+    want: usize,
+    timeout: Duration,
+) -> Vec<(vrrp_core::wire::RxMeta, Vec<u8>)> {
+    let mut rx = vrrp_io::socket::RecvBatch::new(32);
+    let mut got = Vec::new();
+    poll_until(timeout, || {
+        match sock.recv_batch(&mut rx) {
+            Ok(_) => got.extend(rx.iter().map(|d| (d.meta, d.payload.to_vec()))),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("recv_batch: {e}"),
+        }
+        (got.len() >= want).then_some(())
+    });
+    got
+}
