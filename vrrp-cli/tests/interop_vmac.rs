@@ -372,11 +372,7 @@ fn macvlans(lab: &Lab, k: usize) -> Vec<String> {
 
 /// The device carrying the VIP in router `k`'s namespace.
 fn vip_device(lab: &Lab, k: usize) -> Option<String> {
-    let out = lab.ip(&lab.router_ns(k), &["-j", "-4", "addr", "show", "to", VIP4]);
-    let json: serde_json::Value = serde_json::from_str(&out).ok()?;
-    json.as_array()?
-        .first()
-        .and_then(|l| l["ifname"].as_str().map(str::to_owned))
+    lab.device_of(k, VIP4)
 }
 
 /// The device from which `node` serves the VIP, if it does: the device carrying it, except

@@ -24,11 +24,7 @@ fn conf(priority: u8) -> String {
 }
 
 fn vip_device(lab: &Lab, k: usize) -> Option<String> {
-    let out = lab.ip(&lab.router_ns(k), &["-j", "-4", "addr", "show", "to", VIP4]);
-    let json: serde_json::Value = serde_json::from_str(&out).ok()?;
-    json.as_array()?
-        .first()
-        .and_then(|l| l["ifname"].as_str().map(str::to_owned))
+    lab.device_of(k, VIP4)
 }
 
 /// Only router `k` holds the VIP, on its macvlan.

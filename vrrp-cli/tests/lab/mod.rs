@@ -446,6 +446,18 @@ impl Lab {
         run("ip", &full)
     }
 
+    /// The device carrying IPv4 address `addr` in router `k`'s namespace, if any.
+    pub fn device_of(&self, k: usize, addr: &str) -> Option<String> {
+        let out = self.ip(
+            &self.router_ns(k),
+            &["-j", "-4", "addr", "show", "to", addr],
+        );
+        let json: serde_json::Value = serde_json::from_str(&out).ok()?;
+        json.as_array()?
+            .first()
+            .and_then(|l| l["ifname"].as_str().map(str::to_owned))
+    }
+
     /// A second link inside router `k`'s namespace: a veth pair `name` / `peer`, both up,
     /// with `addr` (`a.b.c.d/len`) on `name` if given. It goes with the namespace.
     pub fn add_router_link(&self, k: usize, name: &str, peer: &str, addr: Option<&str>) {
