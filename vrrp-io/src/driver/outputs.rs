@@ -42,7 +42,28 @@ impl Driver {
         }
     }
 
+    /// Puts a master's VIP back on interface `ifindex` (deleted behind our back), and
+    /// says so.
     pub(super) fn restore(
+        &mut self,
+        now: Instant,
+        key: RouterKey,
+        ifindex: u32,
+        vip: VirtualAddress,
+    ) {
+        self.add_and_announce(now, key, ifindex, vip);
+        if let Some(entry) = self.entries.get(&key) {
+            self.notices
+                .push_back(Action::Notify(DriverEvent::VipRestored {
+                    router: entry.name.clone(),
+                    vip,
+                }));
+        }
+    }
+
+    /// Adds a master's VIP on interface `ifindex` and announces it, paced as the router's
+    /// announcements are.
+    pub(super) fn add_and_announce(
         &mut self,
         now: Instant,
         key: RouterKey,
@@ -74,11 +95,6 @@ impl Driver {
                 count,
             }),
         }
-        self.notices
-            .push_back(Action::Notify(DriverEvent::VipRestored {
-                router: entry.name.clone(),
-                vip,
-            }));
     }
 
     /// Moves every router output into the action queues, applying the sync groups'

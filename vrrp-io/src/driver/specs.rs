@@ -241,7 +241,7 @@ impl Driver {
                 }
             }
             for (old, new, vip) in moved {
-                self.move_vip(key, &old, &new, vip);
+                self.move_vip(now, key, &old, &new, vip);
             }
             self.sync.assign(key, spec.sync_group.as_deref());
             if spec.sync_group.is_none() {
@@ -302,13 +302,19 @@ impl Driver {
     /// Moves a master's VIP from interface `old` to `new` (a reload changed where it
     /// goes): removed there, added and announced here, with the accept-mode filter
     /// following it.
-    fn move_vip(&mut self, key: RouterKey, old: &str, new: &str, vip: VirtualAddress) {
+    fn move_vip(
+        &mut self,
+        now: Instant,
+        key: RouterKey,
+        old: &str,
+        new: &str,
+        vip: VirtualAddress,
+    ) {
         let (Some(entry), Some(router)) = (self.entries.get(&key), self.routers.get(&key)) else {
             return;
         };
         let name = entry.name.clone();
         let filtered = needs_filter(router);
-        let count = router.config().announce.repeat;
         let vips = VipList::from(vec![vip]);
         let filter = |interface: &str, block: bool| Action::Filter {
             router: name.clone(),
@@ -316,34 +322,22 @@ impl Driver {
             block,
             vips: vips.clone(),
         };
-        let mut work = Vec::new();
         if let Some(link) = self.host.link(old) {
-            work.push(Action::RemoveVips {
+            self.address_work.push_back(Action::RemoveVips {
                 router: name.clone(),
                 ifindex: link.ifindex,
                 vips: vips.clone(),
             });
             if filtered {
-                work.push(filter(old, false));
+                self.address_work.push_back(filter(old, false));
             }
         }
-        if let Some(link) = self.host.link(new) {
+        if let Some(ifindex) = self.host.link(new).map(|l| l.ifindex) {
             if filtered {
-                work.push(filter(new, true));
+                self.address_work.push_back(filter(new, true));
             }
-            work.push(Action::AddVips {
-                router: name.clone(),
-                ifindex: link.ifindex,
-                vips: vips.clone(),
-            });
-            work.push(Action::Announce {
-                router: name.clone(),
-                ifindex: link.ifindex,
-                vips: vips.clone(),
-                count,
-            });
+            self.add_and_announce(now, key, ifindex, vip);
         }
-        self.address_work.extend(work);
     }
 
     /// A spec's [`RouterSpec::vip_interfaces`] by interface id.
